@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import { API_PREFIX, FILE_NAMES } from '@exlab/core/constants';
+import { isProcessAlive, readLockInfo, readServerInfo, type LockInfo, type ServerInfo } from '@exlab/core/process';
+import { HealthSchema, type Health } from '@exlab/core/schemas';
+
+/** What the state dir says about the tray, after checking liveness and health. */
+export interface TrayProbe {
+  /** healthy: live and answering; unhealthy: live but /health fails; stale: files name a dead process; not_running: no files. */
+  state: 'healthy' | 'unhealthy' | 'stale' | 'not_running';
+  /** server.json, when readable. */
+  server: ServerInfo | null;
+  /** tray.lock, when readable. */
+  lock: LockInfo | null;
+  /** The health rollup, when it answered. */
+  health: Health | null;
+  /** True when server.json exists but cannot be parsed. */
+  serverJsonCorrupt: boolean;
+}
+
+/** GETs /health with the token; null when it does not answer 200 within `timeoutMs`. */
+export async function fetchHealth(server: ServerInfo, timeoutMs = 2_000): Promise<Health | null> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${server.port}${API_PREFIX}/health`, {
+      headers: { authorization: `Bearer ${server.token}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (response.status !== 200) return null;
+    const parsed = HealthSchema.safeParse(await response.json());
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Reads server.json and tray.lock in `stateDir` and judges the tray's state (lifecycle.md C3). */
+export async function probeTray(stateDir: string): Promise<TrayProbe> {
+  let server: ServerInfo | null = null;
+  let serverJsonCorrupt = false;
+  try {
+    server = await readServerInfo(join(stateDir, FILE_NAMES.serverJson));
+  } catch {
+    serverJsonCorrupt = true;
+  }
+  const lock = await readLockInfo(join(stateDir, FILE_NAMES.trayLock)).catch(() => null);
+  if (server !== null) {
+    if (!(await isProcessAlive(server.pid, server.pid_start ?? null))) return { state: 'stale', server, lock, health: null, serverJsonCorrupt };
+    const health = await fetchHealth(server);
+    return { state: health ? 'healthy' : 'unhealthy', server, lock, health, serverJsonCorrupt };
+  }
+  if (lock !== null) {
+    const alive = await isProcessAlive(lock.pid, lock.pid_start);
+    return { state: alive ? 'unhealthy' : 'stale', server, lock, health: null, serverJsonCorrupt };
+  }
+  return { state: serverJsonCorrupt ? 'stale' : 'not_running', server, lock, health: null, serverJsonCorrupt };
+}

@@ -1,0 +1,38 @@
+import { readCreationJson } from '@exlab/core/cache';
+import { ExLabError, ValidationError } from '@exlab/core/errors';
+import { readOfflineCatalogue } from '@exlab/core/lims';
+import type { Config, LimsProjectRef, RunCreateRequest } from '@exlab/core/schemas';
+
+/**
+ * Finds the LIMS project a run belongs to: inherited from the project's creation.json when the
+ * project exists (core.md F3), else looked up by name in the offline catalogue, else taken
+ * from the request's `lims_project`. Unknown projects are `project_not_found`.
+ */
+export async function resolveLimsProject(config: Config, projectDirectory: string, request: RunCreateRequest): Promise<LimsProjectRef> {
+  const existing = await readCreationJson(projectDirectory).catch(() => undefined);
+  if (existing) return existing.lims_project;
+
+  if (request.lims_project !== undefined && request.lims_project.name !== request.project_name) {
+    throw new ValidationError(`lims_project.name "${request.lims_project.name}" differs from project_name "${request.project_name}"; the project folder is named after the LIMS project.`, {
+      field: 'lims_project.name',
+    });
+  }
+  const cataloguePath = config.lims.offline_catalogue_path;
+  if (cataloguePath !== '') {
+    const catalogue = await readOfflineCatalogue(cataloguePath);
+    const match = catalogue.projects.find((p) => (request.lims_project ? p.uid === request.lims_project.uid : p.name === request.project_name));
+    if (!match) {
+      throw new ExLabError('project_not_found', `Project "${request.project_name}" is not in the LIMS catalogue ${cataloguePath}; known projects: ${catalogue.projects.map((p) => p.name).join(', ') || '(none)'}.`, {
+        field: 'project_name',
+        details: { allowed: catalogue.projects.map((p) => p.name) },
+      });
+    }
+    return { uid: match.uid, short_id: match.short_id, name_at_creation: match.name, source: 'offline_catalogue', cache_freshness_at_use: catalogue.produced_at };
+  }
+  if (request.lims_project !== undefined) {
+    return { uid: request.lims_project.uid, short_id: request.lims_project.short_id, name_at_creation: request.lims_project.name, source: 'live', cache_freshness_at_use: null };
+  }
+  throw new ExLabError('project_not_found', `Project "${request.project_name}" has no creation.json yet and the request names no lims_project; pick the project from the LIMS list.`, {
+    field: 'lims_project',
+  });
+}

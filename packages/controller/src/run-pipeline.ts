@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { writeEquipmentJson, writeNewCreationJson, writeRunKindMarkerOnce } from '@exlab/core/cache';
+import { FILE_NAMES } from '@exlab/core/constants';
+import { ExLabError } from '@exlab/core/errors';
+import { formatUtcTimestamp, type Config, type CreationJson, type EquipmentConfig, type LimsProjectRef, type RunCreateRequest } from '@exlab/core/schemas';
+import { renderTemplate, writeAnswersFile, type TemplateManifest } from '@exlab/core/template';
+
+/** Everything the run pipeline needs, already checked by the gate. */
+export interface RunPlan {
+  config: Config;
+  request: RunCreateRequest;
+  equipment: EquipmentConfig;
+  equipmentDirectory: string;
+  projectDirectory: string;
+  destination: string;
+  manifest: TemplateManifest;
+  answers: Record<string, unknown>;
+  renderContext: Record<string, unknown>;
+  limsProject: LimsProjectRef;
+  createdAt: Date;
+  createdBy: string;
+  hostname: string;
+}
+
+/** What the pipeline produced. */
+export interface RunOutcome {
+  /** The published run folder. */
+  path: string;
+  /** The creation.json written. */
+  creation: CreationJson;
+  /** Files rendered from the template, relative to the run folder. */
+  files: string[];
+}
+
+/** The NAS path of a local path under the equipment: the NAS mirrors the local layout under `nas_root` (DECISIONS.md). */
+export function nasPathFor(equipment: EquipmentConfig, relativeSegments: readonly string[]): string {
+  const root = equipment.nas_root.replace(/[\\/]+$/, '');
+  return [root, equipment.id, ...relativeSegments].join('/');
+}
+
+/**
+ * Creates a run atomically (DECISIONS.md): renders into a hidden folder beside the destination,
+ * writes the answers file and creation.json there, then renames it into place. On failure the
+ * hidden folder is removed and nothing is published.
+ */
+export async function createRunTree(plan: RunPlan): Promise<RunOutcome> {
+  const parent = dirname(plan.destination);
+  await mkdir(parent, { recursive: true });
+  const staging = join(parent, `${FILE_NAMES.creationTempPrefix}${basename(plan.destination)}-${randomBytes(4).toString('hex')}`);
+  await mkdir(staging);
+  try {
+    const rendered = await renderTemplate(plan.manifest, staging, plan.renderContext);
+    await writeAnswersFile(staging, plan.manifest, plan.answers);
+    const runFolder = basename(plan.destination);
+    const kindFolder = basename(parent);
+    const creation = await writeNewCreationJson(staging, {
+      created_at: formatUtcTimestamp(plan.createdAt),
+      created_by: plan.createdBy,
+      level: 'run',
+      run_kind: plan.request.run_kind,
+      lims_project: plan.limsProject,
+      template: {
+        name: plan.manifest.name,
+        version: plan.manifest.version,
+        source_path: plan.manifest.path,
+        ...(plan.manifest.runScope ? { run_scope: plan.manifest.runScope } : {}),
+      },
+      variables: plan.answers,
+      paths: {
+        local: plan.destination,
+        nas: nasPathFor(plan.equipment, [plan.request.project_name, kindFolder, runFolder]),
+      },
+      plugins_applied: [],
+      orchestrator: {
+        enabled: true,
+        host: plan.hostname,
+        label: plan.config.orchestrator.label,
+        equipment_label: plan.equipment.label,
+        completeness_signal: plan.equipment.completeness_signal,
+        ...(plan.equipment.sentinel_filename ? { sentinel_filename: plan.equipment.sentinel_filename } : {}),
+        ...(plan.equipment.manifest_filename ? { manifest_filename: plan.equipment.manifest_filename } : {}),
+      },
+      sync_status: 'pending',
+      validation_overrides: [],
+    });
+    await publish(staging, plan.destination);
+    await writeRunKindMarkerOnce(plan.projectDirectory, plan.request.run_kind, plan.request.project_name, plan.equipment.id, plan.createdAt);
+    await writeEquipmentJson(
+      plan.equipmentDirectory,
+      {
+        id: plan.equipment.id,
+        label: plan.equipment.label,
+        configuredLocalRoot: plan.equipment.local_root ?? plan.config.paths.local_root,
+        configuredNasRoot: plan.equipment.nas_root,
+      },
+      plan.createdAt,
+    );
+    return { path: plan.destination, creation, files: rendered.written };
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+// rename() onto an existing non-empty folder fails, so a run created in the same minute by
+// someone else is never replaced.
+async function publish(staging: string, destination: string): Promise<void> {
+  try {
+    await rename(staging, destination);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EPERM') {
+      throw new ExLabError('destination_exists', `${destination} already exists; runs in the same minute share a folder name, so retry in a minute.`, {
+        field: 'run_date',
+        details: { path: destination },
+      });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,4 @@
+/** File I/O: atomic writes, schema-checked reads, and a cross-process lock. */
+export { writeFileAtomic, writeJsonAtomic, fsyncDirectory, type AtomicWriteOptions } from './atomic-write.js';
+export { readJsonFile, readYamlFile, parseWithSchema } from './read.js';
+export { withFileLock, type FileLockOptions } from './lock.js';

@@ -1,0 +1,41 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ExLabError } from '../errors/index.js';
+import { zodIssues } from '../schemas/issues.js';
+
+/** Reads and parses a JSON file, then validates it with `schema`; any failure is `cache_file_invalid` naming the file and field. */
+export async function readJsonFile<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
+  const text = await readFile(path, 'utf8');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ExLabError('cache_file_invalid', `${path} is not valid JSON: ${(error as Error).message}`, { details: { file: path }, cause: error });
+  }
+  return parseWithSchema(path, raw, schema);
+}
+
+/** Reads and parses a YAML file (YAML 1.2 core schema), then validates it with `schema`. */
+export async function readYamlFile<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
+  const text = await readFile(path, 'utf8');
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new ExLabError('cache_file_invalid', `${path} is not valid YAML: ${(error as Error).message}`, { details: { file: path }, cause: error });
+  }
+  return parseWithSchema(path, raw, schema);
+}
+
+/** Validates already-parsed data read from `path`; the first issue names the field. */
+export function parseWithSchema<S extends z.ZodType>(path: string, raw: unknown, schema: S): z.output<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issues = zodIssues(result.error);
+  const first = issues[0];
+  throw new ExLabError('cache_file_invalid', `${path}: ${first ? `${first.path || '(root)'}: ${first.message}` : 'does not match its schema'}`, {
+    field: first?.path,
+    details: { file: path, issues },
+  });
+}

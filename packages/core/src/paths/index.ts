@@ -1,0 +1,14 @@
+/** OS directories, run path composition and name checks. */
+export { resolveAppDirs, expandHome, type AppDirs, type AppDirsInput } from './app-dirs.js';
+export {
+  runStamp,
+  runFolderName,
+  equipmentDir,
+  projectDir,
+  runDir,
+  checkEquipmentId,
+  checkProjectName,
+  type EquipmentLocationConfig,
+  type NameProblem,
+} from './layout.js';
+export { isInside, resolveInsideRoots } from './inside.js';

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { PHASES, RUN_KINDS, SESSION_STATES, SETUP_STATES, NEXT_ACTIONS, SYNC_STATUSES } from '../constants/index.js';
+
+/** The LIMS project named by a creation request (the client picked it from the LIMS list). */
+export const LimsProjectInputSchema = z.strictObject({
+  uid: z.string().trim().min(1),
+  short_id: z.string().trim().min(1),
+  name: z.string().min(1),
+});
+/** A LIMS project in a request body. */
+export type LimsProjectInput = z.infer<typeof LimsProjectInputSchema>;
+
+/** Values a template question or README field may take in a request. */
+const VariableValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.unknown()), z.record(z.string(), z.unknown())]);
+
+/** `POST /api/v1/sessions` body for a run (requirements C4). Unknown fields are rejected. */
+export const RunCreateRequestSchema = z.strictObject({
+  kind: z.literal('run'),
+  equipment_id: z.string(),
+  project_name: z.string(),
+  template_path: z.string().min(1),
+  run_kind: z.enum(RUN_KINDS).default('experimental'),
+  label: z.string(),
+  operator: z.string(),
+  objective: z.string(),
+  run_date: z.iso.datetime({ offset: true }).optional(),
+  lims_project: LimsProjectInputSchema.optional(),
+  variables: z.record(z.string(), VariableValueSchema).default({}),
+  readme_extra: z.record(z.string(), VariableValueSchema).default({}),
+});
+/** A run creation request. */
+export type RunCreateRequest = z.infer<typeof RunCreateRequestSchema>;
+/** A run creation request as a client writes it (defaults not applied). */
+export type RunCreateRequestInput = z.input<typeof RunCreateRequestSchema>;
+
+/** Every creation request body, chosen by `kind`. Project creation joins in step 5. */
+export const CreateSessionRequestSchema = z.discriminatedUnion('kind', [RunCreateRequestSchema]);
+/** A creation request. */
+export type CreateSessionRequest = z.infer<typeof CreateSessionRequestSchema>;
+
+/** An error as carried inside a session handle or a `failed` frame. */
+export const SessionErrorSchema = z.looseObject({
+  code: z.string(),
+  message: z.string(),
+  field: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+/** A session error. */
+export type SessionError = z.infer<typeof SessionErrorSchema>;
+
+/** The outcome of a finished creation. */
+export const CreationResultSchema = z.looseObject({
+  path: z.string(),
+  sync_status: z.enum(SYNC_STATUSES),
+  blocked: z.boolean(),
+  findings: z.array(z.record(z.string(), z.unknown())),
+});
+/** A creation result. */
+export type CreationResult = z.infer<typeof CreationResultSchema>;
+
+/** A session snapshot as the API returns it (requirements C4). */
+export const SessionHandleSchema = z.object({
+  session_id: z.string(),
+  kind: z.enum(['project', 'run']),
+  state: z.enum(SESSION_STATES),
+  current_phase: z.enum(PHASES).nullable(),
+  next_action: z.enum(['awaiting_input', 'none']),
+  pending_input: z.unknown().nullable(),
+  error: SessionErrorSchema.nullable(),
+  result: CreationResultSchema.nullable(),
+  created_at: z.string(),
+});
+/** A session snapshot. */
+export type SessionHandle = z.infer<typeof SessionHandleSchema>;
+
+/** One entry of `missing` in a setup status (§4.9.3). */
+export const SetupMissingSchema = z.object({ field: z.string(), reason: z.string() });
+
+/** `GET /api/v1/setup/status` response (§4.9.3). */
+export const SetupStatusSchema = z.object({
+  state: z.enum(SETUP_STATES),
+  missing: z.array(SetupMissingSchema),
+  next_action: z.enum(NEXT_ACTIONS).nullable(),
+  ready: z.boolean(),
+});
+/** A setup status. */
+export type SetupStatus = z.infer<typeof SetupStatusSchema>;
+
+/** Component health levels; the top-level status is the worst (§4.6.3). */
+export const HEALTH_LEVELS = ['ok', 'warn', 'error'] as const;
+/** A health level. */
+export type HealthLevel = (typeof HEALTH_LEVELS)[number];
+
+/** `GET /api/v1/health` response (§4.6.3, requirements C7). */
+export const HealthSchema = z.object({
+  status: z.enum(HEALTH_LEVELS),
+  version: z.string(),
+  instance_id: z.string(),
+  schema_versions: z.object({ creation_json: z.string(), readme_fields_json: z.string(), ingest_json: z.string() }),
+  components: z.record(z.string(), z.looseObject({ status: z.enum(HEALTH_LEVELS) })),
+  setup_state: z.enum(SETUP_STATES),
+});
+/** A health rollup. */
+export type Health = z.infer<typeof HealthSchema>;

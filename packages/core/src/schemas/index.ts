@@ -1,0 +1,7 @@
+/** Browser-safe zod schemas of the API wire format and the cache files (zod + constants only). */
+export * from './issues.js';
+export * from './time.js';
+export * from './creation.js';
+export * from './api.js';
+export * from './server-info.js';
+export * from './config.js';

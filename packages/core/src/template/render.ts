@@ -1,0 +1,113 @@
+import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
+import { FILE_NAMES } from '../constants/index.js';
+import { ExLabError } from '../errors/index.js';
+import { writeFileAtomic } from '../io/index.js';
+import { createTemplateEnvironment, renderString } from './environment.js';
+import { compileGlob, matchesAny } from './glob.js';
+import type { TemplateManifest } from './manifest.js';
+
+/** Copier never copies these (its default `_exclude`). */
+export const DEFAULT_TEMPLATE_EXCLUDES = ['copier.yml', 'copier.yaml', '~*', '*.py[co]', '__pycache__', '.git', '.DS_Store', '.svn'] as const;
+
+/** What {@link renderTemplate} did. */
+export interface RenderResult {
+  /** Files written, relative to the destination, POSIX separators, sorted. */
+  written: string[];
+  /** Files left alone because they existed with identical bytes or matched `_skip_if_exists`. */
+  kept: string[];
+}
+
+interface PlannedFile {
+  source: string;
+  target: string;
+  relativeTarget: string;
+  render: boolean;
+}
+
+function toPosix(path: string): string {
+  return sep === '/' ? path : path.split(sep).join('/');
+}
+
+/**
+ * Renders a Copier-style template into `destination` (core.md D4): path segments are templates
+ * (an empty segment drops the entry), `*.jinja` files are rendered and lose the suffix, other
+ * files are copied byte for byte. Nothing is overwritten: an existing file with different
+ * content fails the whole render before anything is written.
+ */
+export async function renderTemplate(manifest: TemplateManifest, destination: string, context: Readonly<Record<string, unknown>>): Promise<RenderResult> {
+  const env = createTemplateEnvironment();
+  const excludes = [...DEFAULT_TEMPLATE_EXCLUDES, ...manifest.exclude].map(compileGlob);
+  const skipIfExists = manifest.skipIfExists.map(compileGlob);
+  const planned: PlannedFile[] = [];
+
+  const walk = async (sourceDir: string, targetSegments: string[]): Promise<void> => {
+    const entries = await readdir(sourceDir, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const sourcePath = join(sourceDir, entry.name);
+      const relSource = toPosix(relative(manifest.path, sourcePath));
+      if (matchesAny(excludes, relSource)) continue;
+      const isJinja = entry.isFile() && entry.name.endsWith(FILE_NAMES.jinjaSuffix);
+      const rawName = isJinja ? entry.name.slice(0, -FILE_NAMES.jinjaSuffix.length) : entry.name;
+      const renderedName = renderString(env, rawName, context);
+      if (renderedName.trim() === '') continue;
+      if (renderedName.includes('/') || renderedName.includes('\\') || renderedName === '.' || renderedName === '..') {
+        throw new ExLabError('template_load_error', `Template "${manifest.name}": path segment "${rawName}" renders to "${renderedName}", which is not a single folder or file name.`, {
+          field: relSource,
+          details: { template: manifest.name },
+        });
+      }
+      const segments = [...targetSegments, renderedName];
+      if (entry.isDirectory()) {
+        await walk(sourcePath, segments);
+      } else if (entry.isFile()) {
+        planned.push({ source: sourcePath, target: join(destination, ...segments), relativeTarget: segments.join('/'), render: isJinja });
+      }
+    }
+  };
+  await walk(manifest.path, []);
+
+  // Render everything in memory first so a conflict fails before any write.
+  const outputs: { file: PlannedFile; content: Buffer | string | null }[] = [];
+  const result: RenderResult = { written: [], kept: [] };
+  for (const file of planned) {
+    const content = file.render ? renderString(env, await readFile(file.source, 'utf8'), context) : null;
+    const existing = await stat(file.target).catch(() => undefined);
+    if (existing) {
+      if (matchesAny(skipIfExists, file.relativeTarget)) {
+        result.kept.push(file.relativeTarget);
+        continue;
+      }
+      const before = await readFile(file.target);
+      const after = content === null ? await readFile(file.source) : Buffer.from(content, 'utf8');
+      if (before.equals(after)) {
+        result.kept.push(file.relativeTarget);
+        continue;
+      }
+      throw new ExLabError('destination_exists', `${file.target} already exists with different content; a template never overwrites a file.`, {
+        field: file.relativeTarget,
+        details: { path: file.target },
+      });
+    }
+    outputs.push({ file, content });
+  }
+  for (const { file, content } of outputs) {
+    await mkdir(join(file.target, '..'), { recursive: true });
+    if (content === null) await copyFile(file.source, file.target);
+    else await writeFile(file.target, content, { flag: 'wx' });
+    result.written.push(file.relativeTarget);
+  }
+  result.written.sort();
+  result.kept.sort();
+  return result;
+}
+
+/** Writes `.exlab-answers.yml` (core.md D5): the answers minus secrets, the template's source path, name and version. */
+export async function writeAnswersFile(destination: string, manifest: TemplateManifest, answers: Readonly<Record<string, unknown>>): Promise<void> {
+  const secrets = new Set(manifest.questions.filter((q) => q.secret).map((q) => q.name));
+  const kept: Record<string, unknown> = { _src_path: manifest.path, _exlab_template: manifest.name, _exlab_version: manifest.version };
+  for (const [key, value] of Object.entries(answers)) if (!secrets.has(key)) kept[key] = value;
+  await writeFileAtomic(join(destination, FILE_NAMES.answers), stringifyYaml(kept));
+}

@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+import { API_PREFIX } from '@exlab/core/constants';
+import { ExLabError, SetupIncompleteError } from '@exlab/core/errors';
+import { CreateSessionRequestSchema } from '@exlab/core/schemas';
+import { parseBody } from '../body.js';
+import type { ServerContext } from '../server-context.js';
+
+/** The session routes: create (gated, refused while shutting down) and snapshot. */
+export function registerSessionRoutes(app: FastifyInstance, context: ServerContext): void {
+  app.post(`${API_PREFIX}/sessions`, async (request, reply) => {
+    if (context.isShuttingDown()) throw new ExLabError('shutting_down', 'ExLab-Wizard is shutting down and takes no new sessions.');
+    // §4.9.2: the setup gate runs before body validation; LIMS unreachable does not gate (§4.9.4).
+    const setup = context.getSetupStatus();
+    if (setup.state !== 'ready' && setup.state !== 'incomplete_lims_unreachable') {
+      throw new SetupIncompleteError(setup.state, setup.missing, setup.next_action);
+    }
+    const body = parseBody(CreateSessionRequestSchema, request.body);
+    const handle = await context.controller.createRun(body);
+    return reply.code(201).send(handle);
+  });
+
+  app.get<{ Params: { id: string } }>(`${API_PREFIX}/sessions/:id`, async (request) => {
+    const handle = context.controller.getSession(request.params.id);
+    if (!handle) throw new ExLabError('session_not_found', `No session with id "${request.params.id}".`, { field: 'id' });
+    return handle;
+  });
+}

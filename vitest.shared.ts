@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+/** Shared vitest settings: tests import workspace packages from their TypeScript sources. */
+export const sharedTestConfig = defineConfig({
+  resolve: { conditions: ['@exlab/source', 'module', 'node', 'import', 'default'] },
+  ssr: { resolve: { conditions: ['@exlab/source', 'node', 'import', 'default'] } },
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});

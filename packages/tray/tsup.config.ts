@@ -7,7 +7,7 @@ export default defineConfig({
   format: ['esm'],
   target: 'node22',
   platform: 'node',
-  dts: true,
+  dts: false,
   clean: true,
   splitting: true,
   sourcemap: true,

@@ -12,7 +12,17 @@ import { SessionStore, toSessionHandle } from './session-store.js';
 /** Messages the controller reports about a creation, for the app and equipment logs. */
 export interface CreationEvents {
   /** A creation finished and its folder is published. */
-  created?(info: { equipmentDirectory: string; equipmentId: string; project: string; runKind: string; path: string; template: string; version: string }): void;
+  created?(info: {
+    equipmentDirectory: string;
+    equipmentId: string;
+    project: string;
+    runKind: string;
+    path: string;
+    template: string;
+    version: string;
+  }): void;
+  /** A creation succeeded but a best-effort record after publishing could not be written. */
+  warning?(info: { equipmentId: string; project: string; message: string }): void;
   /** A creation failed after the gate. */
   failed?(info: { equipmentId: string; project: string; error: unknown }): void;
 }
@@ -60,10 +70,14 @@ export class CreationController {
     const manifest = await resolveTemplate(config.paths.templates_dir, request.template_path, 'run', request.run_kind);
     const limsProject = await resolveLimsProject(config, projectDirectory, request);
     if (await exists(destination)) {
-      throw new ExLabError('destination_exists', `${destination} already exists; runs in the same minute share a folder name, so retry in a minute.`, {
-        field: 'run_date',
-        details: { path: destination },
-      });
+      throw new ExLabError(
+        'destination_exists',
+        `${destination} already exists; runs in the same minute share a folder name, so retry in a minute.`,
+        {
+          field: 'run_date',
+          details: { path: destination },
+        },
+      );
     }
     const base = {
       label: gated.label,
@@ -74,7 +88,9 @@ export class CreationController {
       run_kind: request.run_kind,
     };
     const answers = resolveAnswers(manifest, request.variables, base);
-    const renderContext: Record<string, unknown> = { ...answers };
+    // requirements B4: the request's variables plus the answers, with the core values added only where absent.
+    const variables: Record<string, unknown> = { ...request.variables, ...answers };
+    const renderContext: Record<string, unknown> = { ...variables };
     for (const [key, value] of Object.entries(base)) if (!(key in renderContext)) renderContext[key] = value;
 
     const session = this.sessions.open('run');
@@ -89,6 +105,7 @@ export class CreationController {
         destination,
         manifest,
         answers,
+        variables,
         renderContext,
         limsProject,
         createdAt,
@@ -97,7 +114,7 @@ export class CreationController {
       });
       session.state = 'done';
       session.result = { path: outcome.path, sync_status: outcome.creation.sync_status, blocked: false, findings: [] };
-      this.#options.events?.created?.({
+      const created = {
         equipmentDirectory,
         equipmentId: gated.equipment.id,
         project: request.project_name,
@@ -105,14 +122,27 @@ export class CreationController {
         path: outcome.path,
         template: manifest.name,
         version: manifest.version,
-      });
+      };
+      notify(() => this.#options.events?.created?.(created));
+      for (const message of outcome.warnings) notify(() => this.#options.events?.warning?.({ equipmentId: gated.equipment.id, project: request.project_name, message }));
     } catch (error) {
+      // Another creation published the same minute between our check and our rename: the same
+      // answer as when it was already there (409), not a failed session.
+      if (error instanceof ExLabError && error.code === 'destination_exists') {
+        this.sessions.remove(session.id);
+        throw error;
+      }
       session.state = 'failed';
       session.error =
         error instanceof ExLabError
-          ? { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}), ...(error.details ? { details: error.details } : {}) }
+          ? {
+              code: error.code,
+              message: error.message,
+              ...(error.field ? { field: error.field } : {}),
+              ...(error.details ? { details: error.details } : {}),
+            }
           : { code: 'internal_error', message: describeError(error) };
-      this.#options.events?.failed?.({ equipmentId: gated.equipment.id, project: request.project_name, error });
+      notify(() => this.#options.events?.failed?.({ equipmentId: gated.equipment.id, project: request.project_name, error }));
     }
     return toSessionHandle(session);
   }
@@ -123,6 +153,16 @@ export class CreationController {
     if (!session) return undefined;
     this.sessions.heartbeat(id);
     return toSessionHandle(session);
+  }
+}
+
+// Observers write logs; a throwing observer must not turn a published run into a failed session
+// (or a failed one into a rejected request), so its error is dropped here.
+function notify(call: () => void): void {
+  try {
+    call();
+  } catch {
+    // Nothing to report to: the observer is the reporting channel.
   }
 }
 

@@ -26,28 +26,40 @@ export function gateRunRequest(config: Config, request: RunCreateRequest): Gated
   const equipment = config.equipment.find((e) => e.id === request.equipment_id);
   if (!equipment) {
     const configured = config.equipment.map((e) => e.id);
-    throw new ValidationError(`Equipment "${request.equipment_id}" is not configured; configured: ${configured.length > 0 ? configured.join(', ') : '(none)'}.`, {
-      code: 'equipment_not_configured',
-      field: 'equipment_id',
-      details: { allowed: configured },
-    });
+    throw new ValidationError(
+      `Equipment "${request.equipment_id}" is not configured; configured: ${configured.length > 0 ? configured.join(', ') : '(none)'}.`,
+      {
+        code: 'equipment_not_configured',
+        field: 'equipment_id',
+        details: { allowed: configured },
+      },
+    );
   }
   const idProblems = checkEquipmentId(request.equipment_id);
   if (idProblems.length > 0) {
-    throw new ExLabError('equipment_id_invalid', `Equipment id "${request.equipment_id}": ${idProblems.join('; ')}.`, { field: 'equipment_id' });
+    throw new ExLabError('equipment_id_invalid', `Equipment id "${request.equipment_id}": ${idProblems.join('; ')}.`, {
+      field: 'equipment_id',
+    });
   }
   const nameProblems = checkProjectName(request.project_name);
   if (nameProblems.length > 0) {
-    throw new ExLabError('unsafe_project_name', `Project name "${request.project_name}" cannot be used as a folder name: ${nameProblems.map((p) => p.message).join('; ')}.`, {
-      field: 'project_name',
-      details: { problems: nameProblems },
-    });
+    throw new ExLabError(
+      'unsafe_project_name',
+      `Project name "${request.project_name}" cannot be used as a folder name: ${nameProblems.map((p) => p.message).join('; ')}.`,
+      {
+        field: 'project_name',
+        details: { problems: nameProblems },
+      },
+    );
   }
   const label = requireText('label', request.label, LIMITS.labelMaxLength);
   const operator = requireText('operator', request.operator);
   const allowlist = config.operators.allowlist;
   if (allowlist.length > 0 && !allowlist.includes(operator)) {
-    throw new ValidationError(`Operator "${operator}" is not on the operator allowlist; allowed: ${allowlist.join(', ')}.`, { field: 'operator', details: { allowed: allowlist } });
+    throw new ValidationError(`Operator "${operator}" is not on the operator allowlist; allowed: ${allowlist.join(', ')}.`, {
+      field: 'operator',
+      details: { allowed: allowlist },
+    });
   }
   const objective = requireText('objective', request.objective, LIMITS.objectiveMaxLength);
   return { equipment, label, operator, objective };

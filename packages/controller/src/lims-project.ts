@@ -9,30 +9,65 @@ import type { Config, LimsProjectRef, RunCreateRequest } from '@exlab/core/schem
  * from the request's `lims_project`. Unknown projects are `project_not_found`.
  */
 export async function resolveLimsProject(config: Config, projectDirectory: string, request: RunCreateRequest): Promise<LimsProjectRef> {
-  const existing = await readCreationJson(projectDirectory).catch(() => undefined);
+  // Only a missing project record falls through; a corrupt or unreadable one is an error to see.
+  const existing = await readCreationJson(projectDirectory).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  });
   if (existing) return existing.lims_project;
 
   if (request.lims_project !== undefined && request.lims_project.name !== request.project_name) {
-    throw new ValidationError(`lims_project.name "${request.lims_project.name}" differs from project_name "${request.project_name}"; the project folder is named after the LIMS project.`, {
-      field: 'lims_project.name',
-    });
+    throw new ValidationError(
+      `lims_project.name "${request.lims_project.name}" differs from project_name "${request.project_name}"; the project folder is named after the LIMS project.`,
+      {
+        field: 'lims_project.name',
+      },
+    );
   }
   const cataloguePath = config.lims.offline_catalogue_path;
   if (cataloguePath !== '') {
     const catalogue = await readOfflineCatalogue(cataloguePath);
-    const match = catalogue.projects.find((p) => (request.lims_project ? p.uid === request.lims_project.uid : p.name === request.project_name));
+    const match = catalogue.projects.find((p) =>
+      request.lims_project ? p.uid === request.lims_project.uid : p.name === request.project_name,
+    );
     if (!match) {
-      throw new ExLabError('project_not_found', `Project "${request.project_name}" is not in the LIMS catalogue ${cataloguePath}; known projects: ${catalogue.projects.map((p) => p.name).join(', ') || '(none)'}.`, {
-        field: 'project_name',
-        details: { allowed: catalogue.projects.map((p) => p.name) },
-      });
+      throw new ExLabError(
+        'project_not_found',
+        `Project "${request.project_name}" is not in the LIMS catalogue ${cataloguePath}; known projects: ${catalogue.projects.map((p) => p.name).join(', ') || '(none)'}.`,
+        {
+          field: 'project_name',
+          details: { allowed: catalogue.projects.map((p) => p.name) },
+        },
+      );
     }
-    return { uid: match.uid, short_id: match.short_id, name_at_creation: match.name, source: 'offline_catalogue', cache_freshness_at_use: catalogue.produced_at };
+    if (match.name !== request.project_name) {
+      throw new ValidationError(
+        `LIMS project ${match.short_id} is named "${match.name}" in the catalogue, not "${request.project_name}"; the project folder must carry the LIMS name.`,
+        { field: 'project_name', details: { lims_name: match.name } },
+      );
+    }
+    return {
+      uid: match.uid,
+      short_id: match.short_id,
+      name_at_creation: match.name,
+      source: 'offline_catalogue',
+      cache_freshness_at_use: catalogue.produced_at,
+    };
   }
   if (request.lims_project !== undefined) {
-    return { uid: request.lims_project.uid, short_id: request.lims_project.short_id, name_at_creation: request.lims_project.name, source: 'live', cache_freshness_at_use: null };
+    return {
+      uid: request.lims_project.uid,
+      short_id: request.lims_project.short_id,
+      name_at_creation: request.lims_project.name,
+      source: 'live',
+      cache_freshness_at_use: null,
+    };
   }
-  throw new ExLabError('project_not_found', `Project "${request.project_name}" has no creation.json yet and the request names no lims_project; pick the project from the LIMS list.`, {
-    field: 'lims_project',
-  });
+  throw new ExLabError(
+    'project_not_found',
+    `Project "${request.project_name}" has no creation.json yet and the request names no lims_project; pick the project from the LIMS list.`,
+    {
+      field: 'lims_project',
+    },
+  );
 }

@@ -1,11 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
+import { basename, dirname, join, sep } from 'node:path';
 import { writeEquipmentJson, writeNewCreationJson, writeRunKindMarkerOnce } from '@exlab/core/cache';
 import { FILE_NAMES } from '@exlab/core/constants';
-import { ExLabError } from '@exlab/core/errors';
-import { formatUtcTimestamp, type Config, type CreationJson, type EquipmentConfig, type LimsProjectRef, type RunCreateRequest } from '@exlab/core/schemas';
-import { renderTemplate, writeAnswersFile, type TemplateManifest } from '@exlab/core/template';
+import { ExLabError, describeError } from '@exlab/core/errors';
+import {
+  formatUtcTimestamp,
+  type Config,
+  type CreationJson,
+  type EquipmentConfig,
+  type LimsProjectRef,
+  type RunCreateRequest,
+} from '@exlab/core/schemas';
+import { renderTemplate, writeAnswersFile, type RenderResult, type TemplateManifest } from '@exlab/core/template';
 
 /** Everything the run pipeline needs, already checked by the gate. */
 export interface RunPlan {
@@ -17,6 +24,8 @@ export interface RunPlan {
   destination: string;
   manifest: TemplateManifest;
   answers: Record<string, unknown>;
+  /** What creation.json records as `variables`: the request's variables with the template answers. */
+  variables: Record<string, unknown>;
   renderContext: Record<string, unknown>;
   limsProject: LimsProjectRef;
   createdAt: Date;
@@ -32,6 +41,8 @@ export interface RunOutcome {
   creation: CreationJson;
   /** Files rendered from the template, relative to the run folder. */
   files: string[];
+  /** Problems with best-effort records written after the run was published. */
+  warnings: string[];
 }
 
 /** The NAS path of a local path under the equipment: the NAS mirrors the local layout under `nas_root` (DECISIONS.md). */
@@ -47,15 +58,17 @@ export function nasPathFor(equipment: EquipmentConfig, relativeSegments: readonl
  */
 export async function createRunTree(plan: RunPlan): Promise<RunOutcome> {
   const parent = dirname(plan.destination);
-  await mkdir(parent, { recursive: true });
   const staging = join(parent, `${FILE_NAMES.creationTempPrefix}${basename(plan.destination)}-${randomBytes(4).toString('hex')}`);
-  await mkdir(staging);
+  // mkdir -p returns the first folder it created, so a failure removes exactly the folders this creation added.
+  const firstCreated = await mkdir(staging, { recursive: true });
+  let rendered: RenderResult;
+  let creation: CreationJson;
   try {
-    const rendered = await renderTemplate(plan.manifest, staging, plan.renderContext);
+    rendered = await renderTemplate(plan.manifest, staging, plan.renderContext);
     await writeAnswersFile(staging, plan.manifest, plan.answers);
     const runFolder = basename(plan.destination);
     const kindFolder = basename(parent);
-    const creation = await writeNewCreationJson(staging, {
+    creation = await writeNewCreationJson(staging, {
       created_at: formatUtcTimestamp(plan.createdAt),
       created_by: plan.createdBy,
       level: 'run',
@@ -67,7 +80,7 @@ export async function createRunTree(plan: RunPlan): Promise<RunOutcome> {
         source_path: plan.manifest.path,
         ...(plan.manifest.runScope ? { run_scope: plan.manifest.runScope } : {}),
       },
-      variables: plan.answers,
+      variables: plan.variables,
       paths: {
         local: plan.destination,
         nas: nasPathFor(plan.equipment, [plan.request.project_name, kindFolder, runFolder]),
@@ -86,7 +99,20 @@ export async function createRunTree(plan: RunPlan): Promise<RunOutcome> {
       validation_overrides: [],
     });
     await publish(staging, plan.destination);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    await removeEmptyFoldersCreated(parent, firstCreated);
+    throw error;
+  }
+  // The run is published; the folder-level records below are best effort (§8: a failed cache
+  // write is a warning), so their failure is reported, never turned into a failed creation.
+  const warnings: string[] = [];
+  try {
     await writeRunKindMarkerOnce(plan.projectDirectory, plan.request.run_kind, plan.request.project_name, plan.equipment.id, plan.createdAt);
+  } catch (error) {
+    warnings.push(`could not write the ${plan.request.run_kind} run marker: ${describeError(error)}`);
+  }
+  try {
     await writeEquipmentJson(
       plan.equipmentDirectory,
       {
@@ -97,10 +123,23 @@ export async function createRunTree(plan: RunPlan): Promise<RunOutcome> {
       },
       plan.createdAt,
     );
-    return { path: plan.destination, creation, files: rendered.written };
   } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
+    warnings.push(`could not write equipment.json: ${describeError(error)}`);
+  }
+  return { path: plan.destination, creation, files: rendered.written, warnings };
+}
+
+// A failed creation publishes nothing (DECISIONS.md), not even empty `<EQ>/<project>/Runs` folders the
+// audit would report as orphans. Deepest first, and only while empty: rmdir refuses a folder another
+// creation has written into meanwhile.
+async function removeEmptyFoldersCreated(deepest: string, firstCreated: string | undefined): Promise<void> {
+  if (firstCreated === undefined) return;
+  for (let dir = deepest; dir === firstCreated || dir.startsWith(`${firstCreated}${sep}`); dir = dirname(dir)) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return;
+    }
   }
 }
 
@@ -112,10 +151,14 @@ async function publish(staging: string, destination: string): Promise<void> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EPERM') {
-      throw new ExLabError('destination_exists', `${destination} already exists; runs in the same minute share a folder name, so retry in a minute.`, {
-        field: 'run_date',
-        details: { path: destination },
-      });
+      throw new ExLabError(
+        'destination_exists',
+        `${destination} already exists; runs in the same minute share a folder name, so retry in a minute.`,
+        {
+          field: 'run_date',
+          details: { path: destination },
+        },
+      );
     }
     throw error;
   }

@@ -42,6 +42,11 @@ export class SessionStore {
     return this.#sessions.get(id);
   }
 
+  /** Forgets session `id` (a creation refused before it did anything). */
+  remove(id: string): void {
+    this.#sessions.delete(id);
+  }
+
   /** Records a heartbeat for `id`. */
   heartbeat(id: string): void {
     const session = this.#sessions.get(id);

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LIMITS, TRACE_ID_HEADER } from '@exlab/core/constants';
-import { installErrorHandling } from './error-handler.js';
+import { installErrorHandling, replyToFrameworkError } from './error-handler.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerRootRoutes } from './routes/root.js';
 import { registerSessionRoutes } from './routes/sessions.js';
@@ -28,6 +28,7 @@ export async function buildServer(context: ServerContext): Promise<FastifyInstan
     // Absolute paths ride in URLs later (`/run//abs`), so duplicate slashes must stay significant (requirements C1).
     routerOptions: { ignoreDuplicateSlashes: false },
     return503OnClosing: true,
+    frameworkErrors: replyToFrameworkError,
   });
   app.decorateRequest('traceId', '');
   app.addHook('onRequest', async (request, reply) => {

@@ -26,9 +26,18 @@ export function readCookie(header: string | undefined, name: string): string | u
   for (const part of header.split(';')) {
     const index = part.indexOf('=');
     if (index === -1) continue;
-    if (part.slice(0, index).trim() === name) return decodeURIComponent(part.slice(index + 1).trim());
+    if (part.slice(0, index).trim() === name) return decodeCookieValue(part.slice(index + 1).trim());
   }
   return undefined;
+}
+
+// A malformed %-escape is a wrong token (401), not a server error.
+function decodeCookieValue(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The token a request presents: `Authorization: Bearer <token>` or the window's cookie. */
@@ -50,7 +59,9 @@ export function localPortOf(request: FastifyRequest): number {
 export function checkHost(request: FastifyRequest): void {
   const host = request.headers.host;
   if (host === undefined || !allowedHosts(localPortOf(request)).includes(host.toLowerCase())) {
-    throw new ExLabError('forbidden_host', `Host "${host ?? ''}" is not allowed; use http://127.0.0.1:${localPortOf(request)}/.`, { field: 'host' });
+    throw new ExLabError('forbidden_host', `Host "${host ?? ''}" is not allowed; use http://127.0.0.1:${localPortOf(request)}/.`, {
+      field: 'host',
+    });
   }
 }
 
@@ -69,6 +80,9 @@ export function checkOrigin(request: FastifyRequest): void {
 export function checkToken(request: FastifyRequest, token: string): void {
   const presented = presentedToken(request);
   if (presented === undefined || !tokensEqual(token, presented)) {
-    throw new ExLabError('unauthorized', 'A valid per-launch token is required: send "Authorization: Bearer <token>" with the token from server.json.');
+    throw new ExLabError(
+      'unauthorized',
+      'A valid per-launch token is required: send "Authorization: Bearer <token>" with the token from server.json.',
+    );
   }
 }

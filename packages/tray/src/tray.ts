@@ -114,6 +114,7 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
           appendEquipmentLog(info.equipmentDirectory, { level: 'INFO', tags, msg: `Run created from ${info.template} v${info.version}: ${info.path}` });
           log.info(`run created: ${info.path}`, tags);
         },
+        warning: (info) => log.warn(`after creating a run on ${info.equipmentId}/${info.project}: ${info.message}`, { equip: info.equipmentId, proj: info.project }),
         failed: (info) => log.warn(`creation failed on ${info.equipmentId}/${info.project}: ${describeError(info.error)}`, { equip: info.equipmentId, proj: info.project }),
       },
     });

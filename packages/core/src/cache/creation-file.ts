@@ -25,7 +25,9 @@ export async function writeNewCreationJson(dir: string, body: CreationJsonBody):
     await writeJsonAtomic(creationJsonPath(dir), ordered, { exclusive: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new ExLabError('cache_file_exists', `${creationJsonPath(dir)} already exists; creation.json is written once per folder.`, { details: { path: creationJsonPath(dir) } });
+      throw new ExLabError('cache_file_exists', `${creationJsonPath(dir)} already exists; creation.json is written once per folder.`, {
+        details: { path: creationJsonPath(dir) },
+      });
     }
     throw error;
   }

@@ -9,7 +9,13 @@ export function runKindMarkerPath(projectDirectory: string, kind: RunKind): stri
 }
 
 /** Writes the run-kind marker once (§11.4.2-3); returns false when it already existed and was left alone. */
-export async function writeRunKindMarkerOnce(projectDirectory: string, kind: RunKind, project: string, equipment: string, now: Date): Promise<boolean> {
+export async function writeRunKindMarkerOnce(
+  projectDirectory: string,
+  kind: RunKind,
+  project: string,
+  equipment: string,
+  now: Date,
+): Promise<boolean> {
   const marker: RunKindMarker = {
     schema_version: SCHEMA_VERSIONS.runs_json,
     run_kind: kind,

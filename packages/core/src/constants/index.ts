@@ -248,12 +248,7 @@ export const HARD_PROBLEM_CLASSES = [
   'mode_prefix_mismatch',
 ] as const;
 /** Soft-tier rules: reported, never blocking. */
-export const SOFT_PROBLEM_CLASSES = [
-  'orphan',
-  'missing_required_field',
-  'malformed_yaml_front_matter',
-  'unsafe_project_name',
-] as const;
+export const SOFT_PROBLEM_CLASSES = ['orphan', 'missing_required_field', 'malformed_yaml_front_matter', 'unsafe_project_name'] as const;
 /** Every validator rule. */
 export const PROBLEM_CLASSES = [...HARD_PROBLEM_CLASSES, ...SOFT_PROBLEM_CLASSES] as const;
 /** A validator rule name. */

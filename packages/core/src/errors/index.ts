@@ -112,7 +112,11 @@ export class ConfigError extends ExLabError {
   /** Every problem found, each with its location. */
   readonly issues: readonly ConfigIssue[];
 
-  constructor(message: string, issues: readonly ConfigIssue[] = [], options: ExLabErrorOptions & { code?: 'config_invalid' | 'config_not_found' } = {}) {
+  constructor(
+    message: string,
+    issues: readonly ConfigIssue[] = [],
+    options: ExLabErrorOptions & { code?: 'config_invalid' | 'config_not_found' } = {},
+  ) {
     super(options.code ?? 'config_invalid', message, {
       ...options,
       field: options.field ?? issues[0]?.path,
@@ -163,21 +167,28 @@ export class TemplateLoadError extends ExLabError {
 /** A template declares one of the core README fields (§10.3). */
 export class TemplateCoreFieldRedeclaredError extends TemplateLoadError {
   constructor(template: string, version: string | undefined, fieldId: string) {
-    super(`Template "${template}" declares the core field "${fieldId}"; label, operator and objective are built in and cannot be redeclared.`, {
-      code: 'template_core_field_redeclared',
-      field: fieldId,
-      details: { template, version: version ?? null },
-    });
+    super(
+      `Template "${template}" declares the core field "${fieldId}"; label, operator and objective are built in and cannot be redeclared.`,
+      {
+        code: 'template_core_field_redeclared',
+        field: fieldId,
+        details: { template, version: version ?? null },
+      },
+    );
   }
 }
 
 /** A cache file's schema major version is not the one this reader knows (§11.9.2). */
 export class SchemaMajorMismatchError extends ExLabError {
   constructor(file: string, expectedMajor: number, found: string | null) {
-    super('schema_major_mismatch', `${file} has schema_version ${found === null ? '(missing)' : `"${found}"`}; this version of ExLab-Wizard reads major version ${expectedMajor} only.`, {
-      field: 'schema_version',
-      details: { expected_major: expectedMajor, found, file },
-    });
+    super(
+      'schema_major_mismatch',
+      `${file} has schema_version ${found === null ? '(missing)' : `"${found}"`}; this version of ExLab-Wizard reads major version ${expectedMajor} only.`,
+      {
+        field: 'schema_version',
+        details: { expected_major: expectedMajor, found, file },
+      },
+    );
   }
 }
 

@@ -11,7 +11,10 @@ export async function readJsonFile<S extends z.ZodType>(path: string, schema: S)
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ExLabError('cache_file_invalid', `${path} is not valid JSON: ${(error as Error).message}`, { details: { file: path }, cause: error });
+    throw new ExLabError('cache_file_invalid', `${path} is not valid JSON: ${(error as Error).message}`, {
+      details: { file: path },
+      cause: error,
+    });
   }
   return parseWithSchema(path, raw, schema);
 }
@@ -23,7 +26,10 @@ export async function readYamlFile<S extends z.ZodType>(path: string, schema: S)
   try {
     raw = parseYaml(text);
   } catch (error) {
-    throw new ExLabError('cache_file_invalid', `${path} is not valid YAML: ${(error as Error).message}`, { details: { file: path }, cause: error });
+    throw new ExLabError('cache_file_invalid', `${path} is not valid YAML: ${(error as Error).message}`, {
+      details: { file: path },
+      cause: error,
+    });
   }
   return parseWithSchema(path, raw, schema);
 }
@@ -34,8 +40,13 @@ export function parseWithSchema<S extends z.ZodType>(path: string, raw: unknown,
   if (result.success) return result.data;
   const issues = zodIssues(result.error);
   const first = issues[0];
-  throw new ExLabError('cache_file_invalid', `${path}: ${first ? `${first.path || '(root)'}: ${first.message}` : 'does not match its schema'}`, {
-    field: first?.path,
-    details: { file: path, issues },
-  });
+  throw new ExLabError(
+    'cache_file_invalid',
+    `${path}: ${first ? `${first.path || '(root)'}: ${first.message}` : 'does not match its schema'}`,
+    {
+      // A problem with the document as a whole has no field to name.
+      field: first?.path === '' ? undefined : first?.path,
+      details: { file: path, issues },
+    },
+  );
 }

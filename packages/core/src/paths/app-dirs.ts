@@ -22,7 +22,7 @@ export interface AppDirs {
   defaultStagingRoot: string;
 }
 
-/** Inputs of {@link resolveAppDirs}; each defaults to this process's values. */
+/** Inputs of {@link resolveAppDirs}; each defaults to this process's values (home: `HOME`, or `USERPROFILE` on Windows, from `env`). */
 export interface AppDirsInput {
   env?: Readonly<Record<string, string | undefined>>;
   platform?: NodeJS.Platform;
@@ -33,11 +33,11 @@ export interface AppDirsInput {
 export function resolveAppDirs(input: AppDirsInput = {}): AppDirs {
   const env = input.env ?? process.env;
   const platform = input.platform ?? process.platform;
-  const home = input.home ?? homedir();
   const get = (name: string): string | undefined => {
     const value = env[name];
     return value === undefined || value === '' ? undefined : value;
   };
+  const home = input.home ?? (platform === 'win32' ? get('USERPROFILE') : get('HOME')) ?? homedir();
 
   let dirs: Omit<AppDirs, 'configFile'>;
   if (platform === 'win32') {

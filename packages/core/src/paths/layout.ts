@@ -1,7 +1,5 @@
 import { join } from 'node:path';
 import {
-  EQUIPMENT_ID_MAX_LENGTH,
-  EQUIPMENT_ID_PATTERN,
   ILLEGAL_FILENAME_CHARACTERS,
   LIMITS,
   RESERVED_FILENAMES,
@@ -9,6 +7,7 @@ import {
   RUN_KIND_PREFIX,
   type RunKind,
 } from '../constants/index.js';
+import { equipmentIdProblems } from '../schemas/equipment-id.js';
 
 /** The part of the config that says where equipment lives. */
 export interface EquipmentLocationConfig {
@@ -33,7 +32,8 @@ export function runFolderName(kind: RunKind, date: Date): string {
 export function equipmentDir(config: EquipmentLocationConfig, equipmentId: string): string | undefined {
   const entry = config.equipment.find((e) => e.id === equipmentId);
   if (!entry) return undefined;
-  const root = entry.local_root !== undefined && entry.local_root !== null && entry.local_root !== '' ? entry.local_root : config.paths.local_root;
+  const root =
+    entry.local_root !== undefined && entry.local_root !== null && entry.local_root !== '' ? entry.local_root : config.paths.local_root;
   return join(root, equipmentId);
 }
 
@@ -48,15 +48,7 @@ export function runDir(projectDirectory: string, kind: RunKind, date: Date): str
 }
 
 /** Problems with an equipment id (empty when valid): regex, length 1-32, never case-folded (§3.1). */
-export function checkEquipmentId(id: string): string[] {
-  const problems: string[] = [];
-  if (id.length === 0) problems.push('equipment id is empty');
-  if (id.length > EQUIPMENT_ID_MAX_LENGTH) problems.push(`equipment id is ${id.length} characters; at most ${EQUIPMENT_ID_MAX_LENGTH} are allowed`);
-  if (id.length > 0 && !EQUIPMENT_ID_PATTERN.test(id)) {
-    problems.push('equipment id must start with an upper-case letter A-Z and contain only A-Z, 0-9 and _ (e.g. CONFOCAL_01)');
-  }
-  return problems;
-}
+export const checkEquipmentId = equipmentIdProblems;
 
 /** One problem with a project folder name. */
 export interface NameProblem {
@@ -74,7 +66,10 @@ export function checkProjectName(name: string): NameProblem[] {
   const problems: NameProblem[] = [];
   if (name.length === 0) return [{ token: '', message: 'project name is empty' }];
   if (name.length > LIMITS.projectNameMaxLength) {
-    problems.push({ token: name.slice(0, 16), message: `project name is ${name.length} characters; at most ${LIMITS.projectNameMaxLength} are allowed` });
+    problems.push({
+      token: name.slice(0, 16),
+      message: `project name is ${name.length} characters; at most ${LIMITS.projectNameMaxLength} are allowed`,
+    });
   }
   if (name !== name.trimStart()) problems.push({ token: ' ', message: 'project name starts with whitespace' });
   if (name !== name.trimEnd()) problems.push({ token: ' ', message: 'project name ends with whitespace' });
@@ -84,12 +79,18 @@ export function checkProjectName(name: string): NameProblem[] {
     if (seen.has(ch)) continue;
     if ((ILLEGAL_FILENAME_CHARACTERS as readonly string[]).includes(ch)) {
       seen.add(ch);
-      problems.push({ token: ch, message: `project name contains "${ch}", which is not allowed in folder names (not allowed: ${ILLEGAL_FILENAME_CHARACTERS.join(' ')})` });
+      problems.push({
+        token: ch,
+        message: `project name contains "${ch}", which is not allowed in folder names (not allowed: ${ILLEGAL_FILENAME_CHARACTERS.join(' ')})`,
+      });
     } else {
       const code = ch.codePointAt(0) ?? 0;
       if (code < 0x20 || code > 0x7e) {
         seen.add(ch);
-        problems.push({ token: ch, message: `project name contains U+${code.toString(16).toUpperCase().padStart(4, '0')}; only printable ASCII is allowed` });
+        problems.push({
+          token: ch,
+          message: `project name contains U+${code.toString(16).toUpperCase().padStart(4, '0')}; only printable ASCII is allowed`,
+        });
       }
     }
   }

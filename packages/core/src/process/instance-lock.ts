@@ -39,7 +39,7 @@ const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'E
  * is alive (pid and start token, P4) this throws `already_running` with `details.holder`. A
  * dead holder's lock, or a file that is not a lock, is moved aside, checked to be the very
  * file judged stale, deleted, and the create retried once; losing any of these races to
- * another starter is `already_running` too.
+ * another starter is `already_running` too. The directory must exist (see `ensureWritableDir`).
  */
 export async function acquireInstanceLock(lockPath: string, options: InstanceLockOptions): Promise<InstanceLock> {
   const info: LockInfo = {

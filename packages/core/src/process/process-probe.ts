@@ -39,7 +39,10 @@ export function parseProcStat(stat: string, bootId: string | null): ProcessProbe
   // comm (field 2) is in parentheses and may itself contain spaces and parentheses: cut at the last ')'.
   const close = stat.lastIndexOf(')');
   if (close < 0) return null;
-  const fields = stat.slice(close + 1).trim().split(/\s+/);
+  const fields = stat
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   const state = fields[0];
   if (state === undefined || state === '') return null;
   // fields[0] is field 3, so field 22 sits at index 19.

@@ -11,7 +11,14 @@ export const LimsProjectInputSchema = z.strictObject({
 export type LimsProjectInput = z.infer<typeof LimsProjectInputSchema>;
 
 /** Values a template question or README field may take in a request. */
-const VariableValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.unknown()), z.record(z.string(), z.unknown())]);
+const VariableValueSchema = z.union([
+  z.string(),
+  z.number(),
+  z.boolean(),
+  z.null(),
+  z.array(z.unknown()),
+  z.record(z.string(), z.unknown()),
+]);
 
 /** `POST /api/v1/sessions` body for a run (requirements C4). Unknown fields are rejected. */
 export const RunCreateRequestSchema = z.strictObject({

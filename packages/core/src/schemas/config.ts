@@ -4,8 +4,6 @@ import {
   CONFIG_DEFAULTS,
   CORE_FIELD_IDS,
   DEFAULT_CONTENT_SCAN_EXTENSIONS,
-  EQUIPMENT_ID_MAX_LENGTH,
-  EQUIPMENT_ID_PATTERN,
   FIELD_ID_PATTERN,
   HH_MM_PATTERN,
   KEYRING,
@@ -18,6 +16,7 @@ import {
   WEEKDAYS,
   type LogLevel,
 } from '../constants/index.js';
+import { equipmentIdProblems } from './equipment-id.js';
 import { formatFieldPath, zodIssues, type FieldIssue } from './issues.js';
 
 // ---------------------------------------------------------------------------
@@ -44,17 +43,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Cross-field checks run even when a field failed, so every problem is listed at once. */
 const evenIfInvalid = { when: (payload: { value: unknown }) => isRecord(payload.value) };
-
-/** Problems with an equipment id, worded as `checkEquipmentId` in paths (browser-safe copy of the §3.1 rules). */
-function equipmentIdProblems(id: string): string[] {
-  const problems: string[] = [];
-  if (id.length === 0) problems.push('equipment id is empty');
-  if (id.length > EQUIPMENT_ID_MAX_LENGTH) problems.push(`equipment id is ${id.length} characters; at most ${EQUIPMENT_ID_MAX_LENGTH} are allowed`);
-  if (id.length > 0 && !EQUIPMENT_ID_PATTERN.test(id)) {
-    problems.push('equipment id must start with an upper-case letter A-Z and contain only A-Z, 0-9 and _ (e.g. CONFOCAL_01)');
-  }
-  return problems;
-}
 
 // ---------------------------------------------------------------------------
 // Equipment (§9, redesign §3.2)

@@ -5,3 +5,4 @@ export * from './creation.js';
 export * from './api.js';
 export * from './server-info.js';
 export * from './config.js';
+export * from './equipment-id.js';

@@ -1,13 +1,16 @@
-import { ValidationError } from '../errors/index.js';
+import { TemplateLoadError, ValidationError } from '../errors/index.js';
 import { createTemplateEnvironment, renderString } from './environment.js';
 import type { TemplateManifest, TemplateQuestion } from './manifest.js';
 
 function coerce(question: TemplateQuestion, value: unknown, template: string): unknown {
   const fail = (): never => {
-    throw new ValidationError(`Template "${template}": answer ${JSON.stringify(value)} for "${question.name}" is not a valid ${question.type}.`, {
-      field: `variables.${question.name}`,
-      details: { template, expected_type: question.type },
-    });
+    throw new ValidationError(
+      `Template "${template}": answer ${JSON.stringify(value)} for "${question.name}" is not a valid ${question.type}.`,
+      {
+        field: `variables.${question.name}`,
+        details: { template, expected_type: question.type },
+      },
+    );
   };
   switch (question.type) {
     case 'int': {
@@ -31,12 +34,37 @@ function coerce(question: TemplateQuestion, value: unknown, template: string): u
   }
 }
 
+// A Jinja syntax error in a default is the template's fault, not the operator's.
+function renderDefault(
+  env: ReturnType<typeof createTemplateEnvironment>,
+  question: TemplateQuestion,
+  context: Record<string, unknown>,
+  template: string,
+): string {
+  try {
+    return renderString(env, question.default as string, context);
+  } catch (error) {
+    throw new TemplateLoadError(
+      `Template "${template}": the default of "${question.name}" could not be rendered: ${(error as Error).message}`,
+      {
+        field: `${question.name}.default`,
+        details: { template },
+        cause: error,
+      },
+    );
+  }
+}
+
 /**
  * Resolves every question's answer (core.md D3, D6): a provided answer wins, else the default
  * (rendered first when it is a template string), else a `validation_failed` error; never a prompt.
  * Choices are enforced. Returns the answers in question order.
  */
-export function resolveAnswers(manifest: TemplateManifest, provided: Readonly<Record<string, unknown>>, baseContext: Readonly<Record<string, unknown>>): Record<string, unknown> {
+export function resolveAnswers(
+  manifest: TemplateManifest,
+  provided: Readonly<Record<string, unknown>>,
+  baseContext: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
   const env = createTemplateEnvironment();
   const answers: Record<string, unknown> = {};
   for (const question of manifest.questions) {
@@ -44,7 +72,10 @@ export function resolveAnswers(manifest: TemplateManifest, provided: Readonly<Re
     if (Object.hasOwn(provided, question.name) && provided[question.name] !== undefined) {
       value = provided[question.name];
     } else if (question.default !== undefined && question.default !== null) {
-      value = typeof question.default === 'string' ? renderString(env, question.default, { ...baseContext, ...answers }) : question.default;
+      value =
+        typeof question.default === 'string'
+          ? renderDefault(env, question, { ...baseContext, ...answers }, manifest.name)
+          : question.default;
     } else {
       throw new ValidationError(`Template "${manifest.name}" needs an answer for "${question.name}" and declares no default.`, {
         field: `variables.${question.name}`,
@@ -53,10 +84,13 @@ export function resolveAnswers(manifest: TemplateManifest, provided: Readonly<Re
     }
     value = coerce(question, value, manifest.name);
     if (question.choices !== undefined && !question.choices.some((choice) => choice === value)) {
-      throw new ValidationError(`Template "${manifest.name}": "${String(value)}" is not a choice of "${question.name}"; allowed: ${question.choices.map(String).join(', ')}.`, {
-        field: `variables.${question.name}`,
-        details: { template: manifest.name, allowed: question.choices },
-      });
+      throw new ValidationError(
+        `Template "${manifest.name}": "${String(value)}" is not a choice of "${question.name}"; allowed: ${question.choices.map(String).join(', ')}.`,
+        {
+          field: `variables.${question.name}`,
+          details: { template: manifest.name, allowed: question.choices },
+        },
+      );
     }
     answers[question.name] = value;
   }

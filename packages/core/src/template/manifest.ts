@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { isScalar, parseDocument, type Document, type Tags } from 'yaml';
 import { CORE_FIELD_IDS, FILE_NAMES, RUN_SCOPES, TEMPLATE_TYPES, type RunScope, type TemplateType } from '../constants/index.js';
 import { TemplateCoreFieldRedeclaredError, TemplateLoadError } from '../errors/index.js';
 
@@ -53,22 +53,44 @@ export interface TemplateManifest {
   raw: Record<string, unknown>;
 }
 
-function inferType(value: unknown): QuestionType {
+// PyYAML, which Copier uses, reads only yes/no, true/false and on/off as booleans; YAML 1.1's y and n stay strings.
+const PYYAML_TRUE = /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/;
+const PYYAML_FALSE = /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/;
+// Dates stay text: a Date object would be mistaken for a long-form question and lose its default.
+function manifestTags(tags: Tags): Tags {
+  return tags
+    .filter((tag) => typeof tag !== 'object' || tag.tag !== 'tag:yaml.org,2002:timestamp')
+    .map((tag) => {
+      if (typeof tag !== 'object' || tag.tag !== 'tag:yaml.org,2002:bool' || !('test' in tag) || tag.test === undefined) return tag;
+      return { ...tag, test: tag.identify?.(true) ? PYYAML_TRUE : PYYAML_FALSE };
+    });
+}
+
+function inferType(value: unknown, floatLiteral = false): QuestionType {
   if (typeof value === 'boolean') return 'bool';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  if (typeof value === 'number') return Number.isInteger(value) && !floatLiteral ? 'int' : 'float';
   if (value !== null && typeof value === 'object') return 'yaml';
   return 'str';
 }
 
-function parseQuestion(name: string, spec: unknown, template: string): TemplateQuestion {
+// `5.0` parses to the integer 5; Copier still infers float from it, so look at how the default was written.
+function writtenAsFloat(document: Document, path: readonly string[]): boolean {
+  const node = document.getIn(path, true);
+  return isScalar(node) && typeof node.value === 'number' && (node.minFractionDigits !== undefined || node.format === 'EXP');
+}
+
+function parseQuestion(name: string, spec: unknown, template: string, document: Document): TemplateQuestion {
   if (spec !== null && typeof spec === 'object' && !Array.isArray(spec)) {
     const long = spec as Record<string, unknown>;
-    const type = long.type ?? inferType(long.default);
+    const type = long.type ?? inferType(long.default, writtenAsFloat(document, [name, 'default']));
     if (typeof type !== 'string' || !(QUESTION_TYPES as readonly string[]).includes(type)) {
-      throw new TemplateLoadError(`Template "${template}": question "${name}" has type ${JSON.stringify(type)}; allowed: ${QUESTION_TYPES.join(', ')}.`, {
-        field: `${name}.type`,
-        details: { template, allowed: QUESTION_TYPES },
-      });
+      throw new TemplateLoadError(
+        `Template "${template}": question "${name}" has type ${JSON.stringify(type)}; allowed: ${QUESTION_TYPES.join(', ')}.`,
+        {
+          field: `${name}.type`,
+          details: { template, allowed: QUESTION_TYPES },
+        },
+      );
     }
     let choices: unknown[] | undefined;
     if (Array.isArray(long.choices)) choices = long.choices;
@@ -82,7 +104,14 @@ function parseQuestion(name: string, spec: unknown, template: string): TemplateQ
       secret: long.secret === true,
     };
   }
-  return { name, type: inferType(spec), default: spec, choices: undefined, help: undefined, secret: false };
+  return {
+    name,
+    type: inferType(spec, writtenAsFloat(document, [name])),
+    default: spec,
+    choices: undefined,
+    help: undefined,
+    secret: false,
+  };
 }
 
 function stringList(value: unknown): string[] {
@@ -101,23 +130,37 @@ export async function loadTemplateManifest(dir: string, expectedType?: TemplateT
     if (text !== undefined) break;
   }
   if (text === undefined) {
-    throw new TemplateLoadError(`Template "${name}" has no readable ${FILE_NAMES.copierManifest} in ${dir}.`, { field: 'copier.yml', details: { template: name, path: dir } });
+    throw new TemplateLoadError(`Template "${name}" has no readable ${FILE_NAMES.copierManifest} in ${dir}.`, {
+      field: 'copier.yml',
+      details: { template: name, path: dir },
+    });
   }
   let parsed: unknown;
+  let document: Document;
   try {
     // Copier reads manifests as YAML 1.1 (PyYAML), so `yes` and `on` are booleans here too.
-    parsed = parseYaml(text, { version: '1.1' });
+    document = parseDocument(text, { version: '1.1', customTags: manifestTags });
+    const firstError = document.errors[0];
+    if (firstError) throw firstError;
+    parsed = document.toJS();
   } catch (error) {
-    throw new TemplateLoadError(`Template "${name}": copier.yml is not valid YAML: ${(error as Error).message}`, { field: 'copier.yml', details: { template: name }, cause: error });
+    throw new TemplateLoadError(`Template "${name}": copier.yml is not valid YAML: ${(error as Error).message}`, {
+      field: 'copier.yml',
+      details: { template: name },
+      cause: error,
+    });
   }
   const raw = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
 
   const type = raw._exlab_type;
   if (typeof type !== 'string' || !(TEMPLATE_TYPES as readonly string[]).includes(type)) {
-    throw new TemplateLoadError(`Template "${name}": _exlab_type is ${JSON.stringify(type ?? null)}; allowed: ${TEMPLATE_TYPES.join(', ')}.`, {
-      field: '_exlab_type',
-      details: { template: name, allowed: TEMPLATE_TYPES },
-    });
+    throw new TemplateLoadError(
+      `Template "${name}": _exlab_type is ${JSON.stringify(type ?? null)}; allowed: ${TEMPLATE_TYPES.join(', ')}.`,
+      {
+        field: '_exlab_type',
+        details: { template: name, allowed: TEMPLATE_TYPES },
+      },
+    );
   }
   if (expectedType !== undefined && type !== expectedType) {
     throw new TemplateLoadError(`Template "${name}" is a ${type} template; a ${expectedType} template is needed here.`, {
@@ -127,32 +170,42 @@ export async function loadTemplateManifest(dir: string, expectedType?: TemplateT
   }
   const version = raw._exlab_version;
   if (typeof version !== 'string' || version.trim() === '') {
-    throw new TemplateLoadError(`Template "${name}": _exlab_version must be a non-empty quoted string such as "1.0" (found ${JSON.stringify(version ?? null)}).`, {
-      field: '_exlab_version',
-      details: { template: name },
-    });
+    throw new TemplateLoadError(
+      `Template "${name}": _exlab_version must be a non-empty quoted string such as "1.0" (found ${JSON.stringify(version ?? null)}).`,
+      {
+        field: '_exlab_version',
+        details: { template: name },
+      },
+    );
   }
   let runScope: RunScope | null = null;
   if (type === 'run') {
     const scope = raw._exlab_run_scope;
     if (typeof scope !== 'string' || !(RUN_SCOPES as readonly string[]).includes(scope)) {
-      throw new TemplateLoadError(`Template "${name}": _exlab_run_scope is ${JSON.stringify(scope ?? null)}; allowed: ${RUN_SCOPES.join(', ')}.`, {
-        field: '_exlab_run_scope',
-        details: { template: name, allowed: RUN_SCOPES },
-      });
+      throw new TemplateLoadError(
+        `Template "${name}": _exlab_run_scope is ${JSON.stringify(scope ?? null)}; allowed: ${RUN_SCOPES.join(', ')}.`,
+        {
+          field: '_exlab_run_scope',
+          details: { template: name, allowed: RUN_SCOPES },
+        },
+      );
     }
     runScope = scope as RunScope;
   }
   const readme = raw._exlab_readme;
-  const fields = readme !== null && typeof readme === 'object' && Array.isArray((readme as Record<string, unknown>).fields) ? ((readme as Record<string, unknown>).fields as unknown[]) : [];
+  const fields =
+    readme !== null && typeof readme === 'object' && Array.isArray((readme as Record<string, unknown>).fields)
+      ? ((readme as Record<string, unknown>).fields as unknown[])
+      : [];
   for (const field of fields) {
     const id = field !== null && typeof field === 'object' ? (field as Record<string, unknown>).id : undefined;
-    if (typeof id === 'string' && (CORE_FIELD_IDS as readonly string[]).includes(id)) throw new TemplateCoreFieldRedeclaredError(name, version, id);
+    if (typeof id === 'string' && (CORE_FIELD_IDS as readonly string[]).includes(id))
+      throw new TemplateCoreFieldRedeclaredError(name, version, id);
   }
 
   const questions: TemplateQuestion[] = [];
   for (const [key, spec] of Object.entries(raw)) {
-    if (!key.startsWith('_')) questions.push(parseQuestion(key, spec, name));
+    if (!key.startsWith('_')) questions.push(parseQuestion(key, spec, name, document));
   }
   return {
     name,

@@ -1,3 +1,4 @@
+import { constants as fsConstants } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
@@ -9,7 +10,16 @@ import { compileGlob, matchesAny } from './glob.js';
 import type { TemplateManifest } from './manifest.js';
 
 /** Copier never copies these (its default `_exclude`). */
-export const DEFAULT_TEMPLATE_EXCLUDES = ['copier.yml', 'copier.yaml', '~*', '*.py[co]', '__pycache__', '.git', '.DS_Store', '.svn'] as const;
+export const DEFAULT_TEMPLATE_EXCLUDES = [
+  'copier.yml',
+  'copier.yaml',
+  '~*',
+  '*.py[co]',
+  '__pycache__',
+  '.git',
+  '.DS_Store',
+  '.svn',
+] as const;
 
 /** What {@link renderTemplate} did. */
 export interface RenderResult {
@@ -30,13 +40,61 @@ function toPosix(path: string): string {
   return sep === '/' ? path : path.split(sep).join('/');
 }
 
+// A Jinja syntax error in a template is the template's fault: report it as a load error naming the file, not as internal_error.
+function renderOrFail(
+  env: ReturnType<typeof createTemplateEnvironment>,
+  source: string,
+  context: Readonly<Record<string, unknown>>,
+  template: string,
+  relSource: string,
+): string {
+  try {
+    return renderString(env, source, context);
+  } catch (error) {
+    throw new ExLabError('template_load_error', `Template "${template}": ${relSource} could not be rendered: ${(error as Error).message}`, {
+      field: relSource,
+      details: { template },
+      cause: error,
+    });
+  }
+}
+
+// Two entries rendering to one path, or a file where another entry needs a folder, would fail half-way through writing.
+function assertNoClashes(manifest: TemplateManifest, planned: readonly PlannedFile[]): void {
+  const sourceOf = new Map<string, string>();
+  const clash = (file: PlannedFile, other: string, path: string): ExLabError => {
+    const source = toPosix(relative(manifest.path, file.source));
+    return new ExLabError('template_load_error', `Template "${manifest.name}": ${source} and ${other} both render to ${path}.`, {
+      field: source,
+      details: { template: manifest.name, path },
+    });
+  };
+  for (const file of planned) {
+    const other = sourceOf.get(file.relativeTarget);
+    if (other !== undefined) throw clash(file, other, file.relativeTarget);
+    sourceOf.set(file.relativeTarget, toPosix(relative(manifest.path, file.source)));
+  }
+  for (const file of planned) {
+    const segments = file.relativeTarget.split('/');
+    for (let i = 1; i < segments.length; i += 1) {
+      const folder = segments.slice(0, i).join('/');
+      const other = sourceOf.get(folder);
+      if (other !== undefined) throw clash(file, other, folder);
+    }
+  }
+}
+
 /**
  * Renders a Copier-style template into `destination` (core.md D4): path segments are templates
  * (an empty segment drops the entry), `*.jinja` files are rendered and lose the suffix, other
  * files are copied byte for byte. Nothing is overwritten: an existing file with different
  * content fails the whole render before anything is written.
  */
-export async function renderTemplate(manifest: TemplateManifest, destination: string, context: Readonly<Record<string, unknown>>): Promise<RenderResult> {
+export async function renderTemplate(
+  manifest: TemplateManifest,
+  destination: string,
+  context: Readonly<Record<string, unknown>>,
+): Promise<RenderResult> {
   const env = createTemplateEnvironment();
   const excludes = [...DEFAULT_TEMPLATE_EXCLUDES, ...manifest.exclude].map(compileGlob);
   const skipIfExists = manifest.skipIfExists.map(compileGlob);
@@ -51,13 +109,17 @@ export async function renderTemplate(manifest: TemplateManifest, destination: st
       if (matchesAny(excludes, relSource)) continue;
       const isJinja = entry.isFile() && entry.name.endsWith(FILE_NAMES.jinjaSuffix);
       const rawName = isJinja ? entry.name.slice(0, -FILE_NAMES.jinjaSuffix.length) : entry.name;
-      const renderedName = renderString(env, rawName, context);
+      const renderedName = renderOrFail(env, rawName, context, manifest.name, relSource);
       if (renderedName.trim() === '') continue;
       if (renderedName.includes('/') || renderedName.includes('\\') || renderedName === '.' || renderedName === '..') {
-        throw new ExLabError('template_load_error', `Template "${manifest.name}": path segment "${rawName}" renders to "${renderedName}", which is not a single folder or file name.`, {
-          field: relSource,
-          details: { template: manifest.name },
-        });
+        throw new ExLabError(
+          'template_load_error',
+          `Template "${manifest.name}": path segment "${rawName}" renders to "${renderedName}", which is not a single folder or file name.`,
+          {
+            field: relSource,
+            details: { template: manifest.name },
+          },
+        );
       }
       const segments = [...targetSegments, renderedName];
       if (entry.isDirectory()) {
@@ -68,34 +130,41 @@ export async function renderTemplate(manifest: TemplateManifest, destination: st
     }
   };
   await walk(manifest.path, []);
+  assertNoClashes(manifest, planned);
 
   // Render everything in memory first so a conflict fails before any write.
   const outputs: { file: PlannedFile; content: Buffer | string | null }[] = [];
   const result: RenderResult = { written: [], kept: [] };
   for (const file of planned) {
-    const content = file.render ? renderString(env, await readFile(file.source, 'utf8'), context) : null;
+    const content = file.render
+      ? renderOrFail(env, await readFile(file.source, 'utf8'), context, manifest.name, toPosix(relative(manifest.path, file.source)))
+      : null;
     const existing = await stat(file.target).catch(() => undefined);
     if (existing) {
       if (matchesAny(skipIfExists, file.relativeTarget)) {
         result.kept.push(file.relativeTarget);
         continue;
       }
-      const before = await readFile(file.target);
+      const before = existing.isFile() ? await readFile(file.target) : undefined;
       const after = content === null ? await readFile(file.source) : Buffer.from(content, 'utf8');
-      if (before.equals(after)) {
+      if (before?.equals(after)) {
         result.kept.push(file.relativeTarget);
         continue;
       }
-      throw new ExLabError('destination_exists', `${file.target} already exists with different content; a template never overwrites a file.`, {
-        field: file.relativeTarget,
-        details: { path: file.target },
-      });
+      throw new ExLabError(
+        'destination_exists',
+        `${file.target} already exists with different content; a template never overwrites a file.`,
+        {
+          field: file.relativeTarget,
+          details: { path: file.target },
+        },
+      );
     }
     outputs.push({ file, content });
   }
   for (const { file, content } of outputs) {
     await mkdir(join(file.target, '..'), { recursive: true });
-    if (content === null) await copyFile(file.source, file.target);
+    if (content === null) await copyFile(file.source, file.target, fsConstants.COPYFILE_EXCL);
     else await writeFile(file.target, content, { flag: 'wx' });
     result.written.push(file.relativeTarget);
   }
@@ -105,9 +174,14 @@ export async function renderTemplate(manifest: TemplateManifest, destination: st
 }
 
 /** Writes `.exlab-answers.yml` (core.md D5): the answers minus secrets, the template's source path, name and version. */
-export async function writeAnswersFile(destination: string, manifest: TemplateManifest, answers: Readonly<Record<string, unknown>>): Promise<void> {
+export async function writeAnswersFile(
+  destination: string,
+  manifest: TemplateManifest,
+  answers: Readonly<Record<string, unknown>>,
+): Promise<void> {
   const secrets = new Set(manifest.questions.filter((q) => q.secret).map((q) => q.name));
   const kept: Record<string, unknown> = { _src_path: manifest.path, _exlab_template: manifest.name, _exlab_version: manifest.version };
   for (const [key, value] of Object.entries(answers)) if (!secrets.has(key)) kept[key] = value;
-  await writeFileAtomic(join(destination, FILE_NAMES.answers), stringifyYaml(kept));
+  // Copier reads this file as YAML 1.1, so strings such as `yes`, `08:00` or `2026-04-17` must be quoted.
+  await writeFileAtomic(join(destination, FILE_NAMES.answers), stringifyYaml(kept, { version: '1.1' }));
 }

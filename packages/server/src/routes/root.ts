@@ -12,21 +12,30 @@ function escapeHtml(text: string): string {
  * SameSite=Strict cookie and redirects to `/`; `/` with the cookie serves the app page.
  */
 export function registerRootRoutes(app: FastifyInstance, context: ServerContext): void {
-  app.get<{ Querystring: { token?: string } }>('/', async (request, reply) => {
+  // A repeated `?token=` arrives as an array: it is a wrong token (401), not a server error.
+  app.get<{ Querystring: { token?: string | string[] } }>('/', async (request, reply) => {
     const launchToken = request.query.token;
     if (launchToken !== undefined) {
-      if (!tokensEqual(context.token, launchToken)) return reply.code(401).type('text/html').send(page('The link has expired. Open the window again with <code>exlab open</code>.'));
+      if (typeof launchToken !== 'string' || !tokensEqual(context.token, launchToken))
+        return reply.code(401).type('text/html').send(page('The link has expired. Open the window again with <code>exlab open</code>.'));
       reply.header('set-cookie', `${TOKEN_COOKIE_NAME}=${encodeURIComponent(context.token)}; HttpOnly; SameSite=Strict; Path=/`);
       return reply.redirect('/', 302);
     }
     const presented = presentedToken(request);
     if (presented === undefined || !tokensEqual(context.token, presented)) {
-      return reply.code(401).type('text/html').send(page('Open the window with <code>exlab open</code>, or use the link printed by <code>exlab start</code>.'));
+      return reply
+        .code(401)
+        .type('text/html')
+        .send(page('Open the window with <code>exlab open</code>, or use the link printed by <code>exlab start</code>.'));
     }
     const setup = context.getSetupStatus();
     return reply
       .type('text/html')
-      .send(page(`Server is running. Setup state: <strong>${escapeHtml(setup.state)}</strong>. The full window UI ships with <code>@exlab/window</code>.`));
+      .send(
+        page(
+          `Server is running. Setup state: <strong>${escapeHtml(setup.state)}</strong>. The full window UI ships with <code>@exlab/window</code>.`,
+        ),
+      );
   });
 }
 

@@ -7,13 +7,18 @@ import type { ServerContext } from '../server-context.js';
 
 /** The session routes: create (gated, refused while shutting down) and snapshot. */
 export function registerSessionRoutes(app: FastifyInstance, context: ServerContext): void {
-  app.post(`${API_PREFIX}/sessions`, async (request, reply) => {
+  // §4.9.2: the setup gate runs before body validation, and Fastify parses the body before the
+  // handler runs, so the gate is an onRequest hook (after the token check); LIMS unreachable does
+  // not gate (§4.9.4).
+  const gate = async (): Promise<void> => {
     if (context.isShuttingDown()) throw new ExLabError('shutting_down', 'ExLab-Wizard is shutting down and takes no new sessions.');
-    // §4.9.2: the setup gate runs before body validation; LIMS unreachable does not gate (§4.9.4).
     const setup = context.getSetupStatus();
     if (setup.state !== 'ready' && setup.state !== 'incomplete_lims_unreachable') {
       throw new SetupIncompleteError(setup.state, setup.missing, setup.next_action);
     }
+  };
+
+  app.post(`${API_PREFIX}/sessions`, { onRequest: gate }, async (request, reply) => {
     const body = parseBody(CreateSessionRequestSchema, request.body);
     const handle = await context.controller.createRun(body);
     return reply.code(201).send(handle);

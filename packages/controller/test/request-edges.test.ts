@@ -1,0 +1,85 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CreationController } from '@exlab/controller';
+import { readCreationJson } from '@exlab/core/cache';
+import { ExLabError } from '@exlab/core/errors';
+import { CATALOGUE_PROJECTS, EQUIPMENT_ID, createTestLab, listTree, runRequest, type TestLab } from './support/lab.js';
+
+let lab: TestLab;
+
+beforeEach(async () => {
+  lab = await createTestLab();
+});
+
+afterEach(async () => {
+  await lab.remove();
+});
+
+function controller(events: ConstructorParameters<typeof CreationController>[0]['events'] = {}): CreationController {
+  return new CreationController({ getConfig: () => lab.config, osUser: 'ada-os', hostname: 'bench-host', events });
+}
+
+async function refusal(promise: Promise<unknown>): Promise<ExLabError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ExLabError);
+  return error as ExLabError;
+}
+
+const projectDir = (): string => join(lab.localRoot, EQUIPMENT_ID, 'Cortex Q3 Pilot');
+
+describe('createRun edge cases', () => {
+  it('records request variables that are not template questions and makes them available to the template', async () => {
+    await writeFile(join(lab.templatesDir, 'imaging_run', 'extra.txt.jinja'), 'batch={{ batch_code }}\n');
+    const handle = await controller().createRun(runRequest({ variables: { batch_code: 'B-7' } }));
+    const run = handle.result?.path ?? '';
+    expect(await readFile(join(run, 'extra.txt'), 'utf8')).toBe('batch=B-7\n');
+    const creation = await readCreationJson(run);
+    expect(creation.variables).toMatchObject({ batch_code: 'B-7', sample_id: 'S-001' });
+  });
+
+  it('refuses a run whose project creation.json is corrupt instead of silently using the catalogue', async () => {
+    await mkdir(join(projectDir(), '.exlab-wizard'), { recursive: true });
+    await writeFile(join(projectDir(), '.exlab-wizard', 'creation.json'), '{ not json');
+    const error = await refusal(controller().createRun(runRequest()));
+    expect(error.code).toBe('cache_file_invalid');
+    expect(await listTree(join(projectDir(), 'Runs'))).toEqual([]);
+  });
+
+  it('refuses a lims_project whose catalogue name differs from project_name', async () => {
+    const other = CATALOGUE_PROJECTS[1];
+    if (!other) throw new TypeError('the test lab needs two catalogue projects');
+    const error = await refusal(
+      controller().createRun(runRequest({ lims_project: { uid: other.uid, short_id: other.short_id, name: 'Cortex Q3 Pilot' } })),
+    );
+    expect(error.code).toBe('validation_failed');
+    expect(error.field).toBe('project_name');
+    expect(error.message).toContain(other.name);
+  });
+
+  it('still answers done when equipment.json cannot be written after publishing, and reports a warning', async () => {
+    const warnings: string[] = [];
+    // A file where the equipment's .exlab-wizard folder belongs makes the equipment.json write fail.
+    await mkdir(join(lab.localRoot, EQUIPMENT_ID), { recursive: true });
+    await writeFile(join(lab.localRoot, EQUIPMENT_ID, '.exlab-wizard'), 'not a folder');
+    const handle = await controller({ warning: (info) => warnings.push(info.message) }).createRun(runRequest());
+    expect(handle.state).toBe('done');
+    expect(await readCreationJson(handle.result?.path ?? '')).toMatchObject({ sync_status: 'pending' });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('equipment.json');
+  });
+
+  it('answers a same-minute race loser with destination_exists and opens no session for it', async () => {
+    const ctl = controller();
+    const results = await Promise.allSettled([ctl.createRun(runRequest()), ctl.createRun(runRequest())]);
+    const done = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(done).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    expect((refused[0]?.reason as ExLabError).code).toBe('destination_exists');
+    expect(ctl.sessions.activeCount()).toBe(0);
+  });
+});

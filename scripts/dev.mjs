@@ -31,7 +31,9 @@ function pnpmCommand() {
 
 function pnpm(args) {
   const [command, prefix] = pnpmCommand();
-  const result = run(command, [...prefix, ...args], { env: { ...process.env, COREPACK_ENABLE_STRICT: '0', npm_config_manage_package_manager_versions: 'false' } });
+  const result = run(command, [...prefix, ...args], {
+    env: { ...process.env, COREPACK_ENABLE_STRICT: '0', npm_config_manage_package_manager_versions: 'false' },
+  });
   if (result.status !== 0) process.exit(result.status);
 }
 

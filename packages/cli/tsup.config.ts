@@ -2,8 +2,8 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   entry: {
-    "index": "src/index.ts",
-    "main": "src/main.ts"
+    index: 'src/index.ts',
+    main: 'src/main.ts',
   },
   format: ['esm'],
   target: 'node22',

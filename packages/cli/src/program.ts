@@ -28,7 +28,8 @@ function parsePositive(value: string): number {
 
 function parseLogLevel(value: string): LogLevel {
   const upper = value.toUpperCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(upper)) throw new InvalidArgumentError(`"${value}" is not a log level; allowed: ${LOG_LEVELS.join(', ')}.`);
+  if (!(LOG_LEVELS as readonly string[]).includes(upper))
+    throw new InvalidArgumentError(`"${value}" is not a log level; allowed: ${LOG_LEVELS.join(', ')}.`);
   return upper as LogLevel;
 }
 
@@ -91,7 +92,8 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT_CODES.ok;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help')
+        return EXIT_CODES.ok;
       if (error.code === 'commander.executeSubCommandAsync') return EXIT_CODES.failure;
       return EXIT_CODES.usage;
     }

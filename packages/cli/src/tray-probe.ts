@@ -43,7 +43,8 @@ export async function probeTray(stateDir: string): Promise<TrayProbe> {
   }
   const lock = await readLockInfo(join(stateDir, FILE_NAMES.trayLock)).catch(() => null);
   if (server !== null) {
-    if (!(await isProcessAlive(server.pid, server.pid_start ?? null))) return { state: 'stale', server, lock, health: null, serverJsonCorrupt };
+    if (!(await isProcessAlive(server.pid, server.pid_start ?? null)))
+      return { state: 'stale', server, lock, health: null, serverJsonCorrupt };
     const health = await fetchHealth(server);
     return { state: health ? 'healthy' : 'unhealthy', server, lock, health, serverJsonCorrupt };
   }

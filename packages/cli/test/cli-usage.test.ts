@@ -78,6 +78,8 @@ describe('exlab config check', () => {
   it('says where it looked when there is no config at the default path', async () => {
     const output = capture();
     expect(await runCli(['config', 'check'], { output, env: sb.env })).toBe(1);
-    expect(output.errors[0]).toBe(`No config at ${join(sb.home, '.config/exlab-wizard/config.yaml')}. "exlab start" uses the embedded demo lab until you save one.`);
+    expect(output.errors[0]).toBe(
+      `No config at ${join(sb.home, '.config/exlab-wizard/config.yaml')}. "exlab start" uses the embedded demo lab until you save one.`,
+    );
   });
 });

@@ -23,7 +23,16 @@ export async function sandbox(): Promise<Sandbox> {
   const home = join(root, 'home');
   await mkdir(home);
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, TMPDIR: join(root, 'tmp') };
-  for (const key of ['XDG_CONFIG_HOME', 'XDG_STATE_HOME', 'XDG_CACHE_HOME', 'XDG_DATA_HOME', 'EXLAB_STATE_DIR', 'EXLAB_CONFIG', 'NODE_OPTIONS']) delete env[key];
+  for (const key of [
+    'XDG_CONFIG_HOME',
+    'XDG_STATE_HOME',
+    'XDG_CACHE_HOME',
+    'XDG_DATA_HOME',
+    'EXLAB_STATE_DIR',
+    'EXLAB_CONFIG',
+    'NODE_OPTIONS',
+  ])
+    delete env[key];
   await mkdir(join(root, 'tmp'));
   return { root, home, stateDir: join(root, 'state'), env, cleanup: () => rm(root, { recursive: true, force: true }) };
 }

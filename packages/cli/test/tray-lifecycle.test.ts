@@ -4,7 +4,16 @@ import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '@exlab/core/process';
 import { CreationJsonSchema } from '@exlab/core/schemas';
-import { killAndWait, runExlab, sandbox, serverInfoOf, startForeground, waitFor, type ForegroundTray, type Sandbox } from './exlab-process.js';
+import {
+  killAndWait,
+  runExlab,
+  sandbox,
+  serverInfoOf,
+  startForeground,
+  waitFor,
+  type ForegroundTray,
+  type Sandbox,
+} from './exlab-process.js';
 
 let sb: Sandbox;
 const trays: ForegroundTray[] = [];
@@ -132,7 +141,10 @@ describe('exlab start --foreground --headless', () => {
     const first = await foreground();
     const other = await sandbox();
     try {
-      const result = await runExlab(['start', '--foreground', '--headless', '--state-dir', other.stateDir, '--port', String(first.info.port)], other.env);
+      const result = await runExlab(
+        ['start', '--foreground', '--headless', '--state-dir', other.stateDir, '--port', String(first.info.port)],
+        other.env,
+      );
       expect(result.code).toBe(4);
       expect(result.stderr).toContain(`port ${first.info.port} already in use`);
       expect(await exists(join(other.stateDir, 'server.json'))).toBe(false);
@@ -153,7 +165,13 @@ describe('exlab status and stop', () => {
     const tray = await foreground();
     const result = await runExlab(['status', '--json', '--state-dir', sb.stateDir], sb.env);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ state: 'healthy', pid: tray.info.pid, port: tray.info.port, health: 'ok', setup_state: 'ready' });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      state: 'healthy',
+      pid: tray.info.pid,
+      port: tray.info.port,
+      health: 'ok',
+      setup_state: 'ready',
+    });
   });
 
   it('reports stale files of a killed tray with exit 1, and stop removes them without signalling anyone', async () => {

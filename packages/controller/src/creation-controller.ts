@@ -124,7 +124,8 @@ export class CreationController {
         version: manifest.version,
       };
       notify(() => this.#options.events?.created?.(created));
-      for (const message of outcome.warnings) notify(() => this.#options.events?.warning?.({ equipmentId: gated.equipment.id, project: request.project_name, message }));
+      for (const message of outcome.warnings)
+        notify(() => this.#options.events?.warning?.({ equipmentId: gated.equipment.id, project: request.project_name, message }));
     } catch (error) {
       // Another creation published the same minute between our check and our rename: the same
       // answer as when it was already there (409), not a failed session.

@@ -108,7 +108,13 @@ export async function createRunTree(plan: RunPlan): Promise<RunOutcome> {
   // write is a warning), so their failure is reported, never turned into a failed creation.
   const warnings: string[] = [];
   try {
-    await writeRunKindMarkerOnce(plan.projectDirectory, plan.request.run_kind, plan.request.project_name, plan.equipment.id, plan.createdAt);
+    await writeRunKindMarkerOnce(
+      plan.projectDirectory,
+      plan.request.run_kind,
+      plan.request.project_name,
+      plan.equipment.id,
+      plan.createdAt,
+    );
   } catch (error) {
     warnings.push(`could not write the ${plan.request.run_kind} run marker: ${describeError(error)}`);
   }

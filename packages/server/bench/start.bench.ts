@@ -66,4 +66,6 @@ const rows = [
 ];
 process.stdout.write(`server start-to-ready, ${ROUNDS} rounds each\n`);
 for (const row of rows) process.stdout.write(`  ${row.case.padEnd(22)} p50 ${row.p50_ms.toFixed(2)} ms  p95 ${row.p95_ms.toFixed(2)} ms\n`);
-process.stdout.write(`  ratio ExLab/floor      p50 ${(rows[1]!.p50_ms / rows[0]!.p50_ms).toFixed(2)}x  p95 ${(rows[1]!.p95_ms / rows[0]!.p95_ms).toFixed(2)}x\n`);
+process.stdout.write(
+  `  ratio ExLab/floor      p50 ${(rows[1]!.p50_ms / rows[0]!.p50_ms).toFixed(2)}x  p95 ${(rows[1]!.p95_ms / rows[0]!.p95_ms).toFixed(2)}x\n`,
+);

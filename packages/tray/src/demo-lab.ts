@@ -43,7 +43,13 @@ export async function ensureDemoLab(dataDir: string, now: Date = new Date()): Pr
   const configPath = join(root, FILE_NAMES.config);
   if (await exists(configPath)) return { root, configPath, created: false };
 
-  const dirs = { templates: join(root, 'templates'), plugins: join(root, 'plugins'), lab: join(root, 'lab'), nas: join(root, 'nas'), staging: join(root, 'staging') };
+  const dirs = {
+    templates: join(root, 'templates'),
+    plugins: join(root, 'plugins'),
+    lab: join(root, 'lab'),
+    nas: join(root, 'nas'),
+    staging: join(root, 'staging'),
+  };
   for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true });
   await cp(starterTemplatesDir(), dirs.templates, { recursive: true, force: false, errorOnExist: false });
 

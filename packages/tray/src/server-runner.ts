@@ -2,7 +2,13 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { FILE_NAMES, LOOPBACK_HOST, SCHEMA_VERSIONS, TIMINGS, type TrayMode } from '@exlab/core/constants';
 import { ExLabError } from '@exlab/core/errors';
-import { readServerInfo, removeServerInfoIfOwned, removeServerInfoIfOwnedSync, writeServerInfo, type ServerInfo } from '@exlab/core/process';
+import {
+  readServerInfo,
+  removeServerInfoIfOwned,
+  removeServerInfoIfOwnedSync,
+  writeServerInfo,
+  type ServerInfo,
+} from '@exlab/core/process';
 import { formatUtcTimestamp } from '@exlab/core/schemas';
 import { buildServer, type ServerContext } from '@exlab/server';
 
@@ -124,6 +130,7 @@ export class ServerRunner {
 
   /** Removes our server.json synchronously (for the process `exit` hook). */
   removeDiscoveryFileSync(): void {
-    if (this.#info?.instance_id !== undefined) removeServerInfoIfOwnedSync(this.serverJsonPath, { pid: this.#info.pid, instance_id: this.#info.instance_id });
+    if (this.#info?.instance_id !== undefined)
+      removeServerInfoIfOwnedSync(this.serverJsonPath, { pid: this.#info.pid, instance_id: this.#info.instance_id });
   }
 }

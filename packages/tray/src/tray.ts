@@ -81,7 +81,12 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
     const holder = (cause.details?.holder ?? {}) as { pid?: number };
     const running = await readServerInfo(join(dirs.stateDir, FILE_NAMES.serverJson)).catch(() => null);
     const port = running !== null && running.pid === holder.pid ? String(running.port) : 'not bound yet';
-    throw new TrayStartError(new ExLabError('already_running', `ExLab-Wizard already running (pid ${holder.pid ?? '?'}, port ${port})`, { details: cause.details }), EXIT_CODES.alreadyRunning);
+    throw new TrayStartError(
+      new ExLabError('already_running', `ExLab-Wizard already running (pid ${holder.pid ?? '?'}, port ${port})`, {
+        details: cause.details,
+      }),
+      EXIT_CODES.alreadyRunning,
+    );
   }
 
   let runner: ServerRunner | undefined;
@@ -89,7 +94,12 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
   try {
     let source: ConfigSource;
     try {
-      source = await resolveConfigSource({ explicitPath: options.configPath, defaultPath: dirs.configFile, dataDir: dirs.dataDir, noDemo: options.noDemo });
+      source = await resolveConfigSource({
+        explicitPath: options.configPath,
+        defaultPath: dirs.configFile,
+        dataDir: dirs.dataDir,
+        noDemo: options.noDemo,
+      });
     } catch (error) {
       throw new TrayStartError(asExLabError(error), EXIT_CODES.failure);
     }
@@ -103,7 +113,9 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
       stderr: options.stderr,
     });
     const log = logger;
-    log.info(`[component:config] config ${source.path ?? '(none)'} digest ${source.digest ?? '-'}${source.demo ? ' (embedded demo lab)' : ''}`);
+    log.info(
+      `[component:config] config ${source.path ?? '(none)'} digest ${source.digest ?? '-'}${source.demo ? ' (embedded demo lab)' : ''}`,
+    );
 
     const config = source.config;
     const controller = new CreationController({
@@ -111,11 +123,23 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
       events: {
         created: (info) => {
           const tags = { equip: info.equipmentId, proj: info.project, kind: info.runKind };
-          appendEquipmentLog(info.equipmentDirectory, { level: 'INFO', tags, msg: `Run created from ${info.template} v${info.version}: ${info.path}` });
+          appendEquipmentLog(info.equipmentDirectory, {
+            level: 'INFO',
+            tags,
+            msg: `Run created from ${info.template} v${info.version}: ${info.path}`,
+          });
           log.info(`run created: ${info.path}`, tags);
         },
-        warning: (info) => log.warn(`after creating a run on ${info.equipmentId}/${info.project}: ${info.message}`, { equip: info.equipmentId, proj: info.project }),
-        failed: (info) => log.warn(`creation failed on ${info.equipmentId}/${info.project}: ${describeError(info.error)}`, { equip: info.equipmentId, proj: info.project }),
+        warning: (info) =>
+          log.warn(`after creating a run on ${info.equipmentId}/${info.project}: ${info.message}`, {
+            equip: info.equipmentId,
+            proj: info.project,
+          }),
+        failed: (info) =>
+          log.warn(`creation failed on ${info.equipmentId}/${info.project}: ${describeError(info.error)}`, {
+            equip: info.equipmentId,
+            proj: info.project,
+          }),
       },
     });
     let shuttingDown = false;
@@ -177,7 +201,10 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
       lock.releaseSync();
     });
     if (source.demo) {
-      write(options.stdout, source.demo.created ? `Created the demo lab in ${source.demo.root}\n` : `Using the demo lab in ${source.demo.root}\n`);
+      write(
+        options.stdout,
+        source.demo.created ? `Created the demo lab in ${source.demo.root}\n` : `Using the demo lab in ${source.demo.root}\n`,
+      );
     }
     write(options.stdout, `ExLab-Wizard ${PRODUCT_VERSION} running at http://127.0.0.1:${port}/ (pid ${process.pid})\n`);
     write(options.stdout, `Open the UI: http://127.0.0.1:${port}/?token=${token}\n`);
@@ -200,7 +227,10 @@ export async function runTrayForeground(options: TrayOptions = {}): Promise<numb
     tray = await startTray(options);
   } catch (error) {
     const exitCode = error instanceof TrayStartError ? error.exitCode : EXIT_CODES.failure;
-    write(options.stderr ?? process.stderr, `${error instanceof ConfigError || error instanceof ExLabError ? error.message : describeError(error)}\n`);
+    write(
+      options.stderr ?? process.stderr,
+      `${error instanceof ConfigError || error instanceof ExLabError ? error.message : describeError(error)}\n`,
+    );
     return exitCode;
   }
   let signals = 0;
@@ -222,4 +252,3 @@ function write(stream: NodeJS.WritableStream | undefined, text: string): void {
 function asExLabError(error: unknown): ExLabError {
   return error instanceof ExLabError ? error : new ExLabError('internal_error', describeError(error), { cause: error });
 }
-

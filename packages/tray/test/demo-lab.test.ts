@@ -38,7 +38,15 @@ describe('ensureDemoLab', () => {
   it('keeps everything under <dataDir>/demo-lab', async () => {
     await ensureDemoLab(dataDir);
     expect(await readdir(dataDir)).toEqual(['demo-lab']);
-    expect((await readdir(join(dataDir, 'demo-lab'))).sort()).toEqual(['config.yaml', 'lab', 'lims-catalogue.json', 'nas', 'plugins', 'staging', 'templates']);
+    expect((await readdir(join(dataDir, 'demo-lab'))).sort()).toEqual([
+      'config.yaml',
+      'lab',
+      'lims-catalogue.json',
+      'nas',
+      'plugins',
+      'staging',
+      'templates',
+    ]);
   });
 
   it('leaves an existing demo lab untouched', async () => {

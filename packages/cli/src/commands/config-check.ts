@@ -5,7 +5,11 @@ import { resolveAppDirs } from '@exlab/core/paths';
 import type { Output } from '../output.js';
 
 /** `exlab config check [FILE]`: exit 0 when the file is valid, 1 with every problem listed when not. */
-export async function configCheckCommand(file: string | undefined, output: Output, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+export async function configCheckCommand(
+  file: string | undefined,
+  output: Output,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
   const path = file ?? resolveAppDirs({ env }).configFile;
   try {
     const { config } = await loadConfig(path);

@@ -36,7 +36,10 @@ function childArgs(flags: StartFlags): string[] {
 
 async function tail(path: string, lines: number): Promise<string[]> {
   const text = await readFile(path, 'utf8').catch(() => '');
-  return text.split('\n').filter((line) => line !== '').slice(-lines);
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .slice(-lines);
 }
 
 /**
@@ -63,7 +66,9 @@ export async function startCommand(flags: StartFlags, output: Output, env: Reado
     return EXIT_CODES.ok;
   }
   if (before.state === 'unhealthy') {
-    output.err(`ExLab-Wizard is running (pid ${before.server?.pid ?? before.lock?.pid ?? '?'}) but does not answer; run "exlab stop" first.`);
+    output.err(
+      `ExLab-Wizard is running (pid ${before.server?.pid ?? before.lock?.pid ?? '?'}) but does not answer; run "exlab stop" first.`,
+    );
     return EXIT_CODES.failure;
   }
   try {

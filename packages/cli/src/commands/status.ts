@@ -13,7 +13,11 @@ export interface StatusFlags {
 const EXIT_BY_STATE = { healthy: EXIT_CODES.ok, stale: EXIT_CODES.failure, not_running: 3, unhealthy: 4 } as const;
 
 /** `exlab status [--json]` (lifecycle.md C3): exit 0 healthy, 1 stale, 3 not running, 4 unhealthy. */
-export async function statusCommand(flags: StatusFlags, output: Output, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+export async function statusCommand(
+  flags: StatusFlags,
+  output: Output,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
   const stateDir = flags.stateDir ?? resolveAppDirs({ env }).stateDir;
   const probe = await probeTray(stateDir);
   const server = probe.server;

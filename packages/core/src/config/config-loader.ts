@@ -33,7 +33,11 @@ export function configInvalidError(issues: readonly ConfigIssue[], file: string 
   const name = file ?? FILE_NAMES.config;
   const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
   const lines = issues.map((issue) => `  ${formatConfigIssue(issue, name)}`);
-  return new ConfigError(`${name} is not a valid configuration (${count}):\n${lines.join('\n')}`, issues, { code: 'config_invalid', details: { file: name }, cause });
+  return new ConfigError(`${name} is not a valid configuration (${count}):\n${lines.join('\n')}`, issues, {
+    code: 'config_invalid',
+    details: { file: name },
+    cause,
+  });
 }
 
 /** The first line of a yaml library error, without the position it also reports separately. */
@@ -61,7 +65,18 @@ export function parseConfigText(text: string, file?: string): LoadedConfig {
   if (doc.contents === null) return { config: defaultConfig(), text, digest };
   if (!isMap(doc.contents)) {
     const position = locateInYaml(doc, lineCounter, []);
-    throw configInvalidError([{ file, line: position?.line, column: position?.column, path: '', message: 'the top level must be a mapping of blocks (paths:, lims:, equipment:, ...)' }], file);
+    throw configInvalidError(
+      [
+        {
+          file,
+          line: position?.line,
+          column: position?.column,
+          path: '',
+          message: 'the top level must be a mapping of blocks (paths:, lims:, equipment:, ...)',
+        },
+      ],
+      file,
+    );
   }
   let raw: unknown;
   try {
@@ -95,7 +110,8 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
         cause: error,
       });
     }
-    const reason = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    const reason =
+      code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
     throw configInvalidError([{ file, path: '', message: `cannot be read: ${reason}` }], file, error);
   }
   return parseConfigText(text, file);

@@ -206,7 +206,11 @@ function reloadsAs(text: string, expected: Config): boolean {
  */
 export function renderConfigText(config: Config, originalText?: string, file?: string): string {
   const result = validateConfig(config);
-  if (!result.success) throw configInvalidError(result.issues.map((issue) => ({ file, path: issue.path, message: issue.message })), file);
+  if (!result.success)
+    throw configInvalidError(
+      result.issues.map((issue) => ({ file, path: issue.path, message: issue.message })),
+      file,
+    );
   // JSON round trip: a plain tree without undefined-valued keys.
   const value = JSON.parse(JSON.stringify(result.data)) as JsonObject;
   if (originalText !== undefined && originalText.trim() !== '') {

@@ -8,7 +8,9 @@ const INLINE_SECRET = /\b(pass|password|token|secret)=([^,:\s]*)/gi;
 
 /** Masks credentials embedded in one string. */
 export function redactSecrets(text: string): string {
-  return text.replace(URL_USERINFO, (_match, scheme: string, user: string) => `${scheme}${user}:${MASK}@`).replace(INLINE_SECRET, (_match, key: string) => `${key}=${MASK}`);
+  return text
+    .replace(URL_USERINFO, (_match, scheme: string, user: string) => `${scheme}${user}:${MASK}@`)
+    .replace(INLINE_SECRET, (_match, key: string) => `${key}=${MASK}`);
 }
 
 function redactValue(value: unknown): unknown {

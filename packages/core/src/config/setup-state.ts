@@ -36,7 +36,11 @@ export function evaluateSetupState(input: SetupStateInput): SetupStatus {
   const { config } = input;
   if (config === null) return status('incomplete_no_config', [{ field: 'config.yaml', reason: 'missing' }], 'set_paths');
 
-  const paths = unset('paths', { templates_dir: config.paths.templates_dir, plugin_dir: config.paths.plugin_dir, local_root: config.paths.local_root });
+  const paths = unset('paths', {
+    templates_dir: config.paths.templates_dir,
+    plugin_dir: config.paths.plugin_dir,
+    local_root: config.paths.local_root,
+  });
   if (paths.length > 0) return status('incomplete_missing_paths', paths, 'set_paths');
 
   const orchestrator = unset('orchestrator', { label: config.orchestrator.label, staging_root: config.orchestrator.staging_root });
@@ -50,7 +54,9 @@ export function evaluateSetupState(input: SetupStateInput): SetupStatus {
   const hasLogin = lims.endpoint.trim() !== '' && lims.email.trim() !== '';
   const viaEndpoint = hasLogin && input.limsPasswordPresent;
   if (!hasCatalogue && !viaEndpoint) {
-    const missing = hasLogin ? [{ field: 'lims.password', reason: 'missing_in_keyring' }] : unset('lims', { endpoint: lims.endpoint, email: lims.email });
+    const missing = hasLogin
+      ? [{ field: 'lims.password', reason: 'missing_in_keyring' }]
+      : unset('lims', { endpoint: lims.endpoint, email: lims.email });
     return status('incomplete_no_lims', missing, 'configure_lims');
   }
 

@@ -24,7 +24,12 @@ function start(node: Node, lineCounter: LineCounter): YamlPosition | undefined {
  * mapping or list. With `atKey`, the last segment's key is located (an unknown key). When the
  * path does not exist (a missing required field), the nearest existing ancestor is located.
  */
-export function locateInYaml(doc: Document, lineCounter: LineCounter, loc: readonly (string | number)[], atKey = false): YamlPosition | undefined {
+export function locateInYaml(
+  doc: Document,
+  lineCounter: LineCounter,
+  loc: readonly (string | number)[],
+  atKey = false,
+): YamlPosition | undefined {
   let node: unknown = doc.contents;
   let position = isNode(node) ? start(node, lineCounter) : undefined;
   for (let index = 0; index < loc.length; index += 1) {

@@ -60,7 +60,11 @@ function checkBandwidthWindow(window: unknown, ctx: z.RefinementCtx): void {
   }
   const { from, to } = window;
   if (typeof from === 'string' && typeof to === 'string' && HH_MM_PATTERN.test(from) && HH_MM_PATTERN.test(to) && from >= to) {
-    ctx.addIssue({ code: 'custom', path: ['to'], message: `must be later than from (${from}); a window cannot cross midnight, so split it into two` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['to'],
+      message: `must be later than from (${from}); a window cannot cross midnight, so split it into two`,
+    });
   }
 }
 
@@ -136,7 +140,12 @@ function checkEquipmentEntry(entry: unknown, ctx: z.RefinementCtx): void {
   const hasTransport = entry.transport !== undefined;
   const hasStaging = entry.orchestrator_staging_transport !== undefined;
   if (mode === 'nas') {
-    if (!hasTransport) ctx.addIssue({ code: 'custom', path: ['transport'], message: 'required when sync_mode is nas (this device syncs the runs straight to the NAS)' });
+    if (!hasTransport)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['transport'],
+        message: 'required when sync_mode is nas (this device syncs the runs straight to the NAS)',
+      });
     if (hasStaging) {
       ctx.addIssue({
         code: 'custom',
@@ -153,11 +162,14 @@ function checkEquipmentEntry(entry: unknown, ctx: z.RefinementCtx): void {
       });
     }
     if (hasTransport) {
-      ctx.addIssue({ code: 'custom', path: ['transport'], message: 'not allowed when sync_mode is stage; the connected PC owns the NAS sync, so remove it' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['transport'],
+        message: 'not allowed when sync_mode is stage; the connected PC owns the NAS sync, so remove it',
+      });
     }
   }
 }
-
 
 /** One equipment entry of config.yaml (§9, redesign §3.2). */
 export const EquipmentConfigSchema = block({
@@ -227,7 +239,12 @@ function uniqueIds(what: string, listPath: string) {
       if (id === undefined || id === '') return;
       const earlier = first.get(id);
       if (earlier === undefined) first.set(id, index);
-      else ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate ${what} id "${id}"; ${listPath}[${earlier}] already uses it` });
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'id'],
+          message: `duplicate ${what} id "${id}"; ${listPath}[${earlier}] already uses it`,
+        });
     });
   };
 }
@@ -348,7 +365,8 @@ function configErrorMessage(issue: z.core.$ZodRawIssue): string | undefined {
       return undefined;
     case 'too_small':
       if (issue.origin === 'string' && Number(issue.minimum) === 1) return 'must not be empty';
-      if (issue.origin === 'array') return Number(issue.minimum) === 1 ? 'must not be empty' : `must have at least ${String(issue.minimum)} entries`;
+      if (issue.origin === 'array')
+        return Number(issue.minimum) === 1 ? 'must not be empty' : `must have at least ${String(issue.minimum)} entries`;
       return issue.inclusive === false ? `must be greater than ${String(issue.minimum)}` : `must be at least ${String(issue.minimum)}`;
     case 'too_big':
       return issue.inclusive === false ? `must be less than ${String(issue.maximum)}` : `must be at most ${String(issue.maximum)}`;

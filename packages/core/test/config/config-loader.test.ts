@@ -85,9 +85,22 @@ describe('loadConfig', () => {
     const sorter = findEquipment(config, 'SORTER_2');
     expect(sorter?.sync_mode).toBe('nas');
     expect(sorter?.local_root).toBeUndefined();
-    expect(sorter?.transport).toEqual({ type: 'rsync_ssh', ssh_target: 'sync@nas02.example.org', ssh_key_path: '~/.ssh/id_ed25519', remote_path: '/volume1/sorting/SORTER_2' });
-    expect(findEquipment(config, 'PLATE_READER')?.transport).toEqual({ type: 'local', path: '/mnt/nas/plates', bandwidth: { upload_mbps: null, schedule: [] } });
-    expect(findEquipment(config, 'EPHYS_RIG')?.orchestrator_staging_transport).toEqual({ type: 'smb_mount', mount_point: 'Z:/', staging_subpath: 'EPHYS_RIG' });
+    expect(sorter?.transport).toEqual({
+      type: 'rsync_ssh',
+      ssh_target: 'sync@nas02.example.org',
+      ssh_key_path: '~/.ssh/id_ed25519',
+      remote_path: '/volume1/sorting/SORTER_2',
+    });
+    expect(findEquipment(config, 'PLATE_READER')?.transport).toEqual({
+      type: 'local',
+      path: '/mnt/nas/plates',
+      bandwidth: { upload_mbps: null, schedule: [] },
+    });
+    expect(findEquipment(config, 'EPHYS_RIG')?.orchestrator_staging_transport).toEqual({
+      type: 'smb_mount',
+      mount_point: 'Z:/',
+      staging_subpath: 'EPHYS_RIG',
+    });
   });
 
   it('finds equipment by exact id only', async () => {
@@ -103,7 +116,10 @@ describe('loadConfig', () => {
   });
 
   it('reports an unreadable path as config_invalid', async () => {
-    await expect(loadConfig(dir)).rejects.toMatchObject({ code: 'config_invalid', issues: [{ file: dir, path: '', message: 'cannot be read: it is a directory' }] });
+    await expect(loadConfig(dir)).rejects.toMatchObject({
+      code: 'config_invalid',
+      issues: [{ file: dir, path: '', message: 'cannot be read: it is a directory' }],
+    });
   });
 
   it('gives all defaults for an empty file', async () => {
@@ -140,7 +156,9 @@ describe('loadConfig', () => {
   });
 
   it('rejects a top level that is not a mapping', () => {
-    expect(rejection('- paths\n- lims\n').issues).toEqual([{ file: 'config.yaml', line: 1, column: 1, path: '', message: expect.stringMatching(/top level must be a mapping/) }]);
+    expect(rejection('- paths\n- lims\n').issues).toEqual([
+      { file: 'config.yaml', line: 1, column: 1, path: '', message: expect.stringMatching(/top level must be a mapping/) },
+    ]);
   });
 });
 
@@ -170,14 +188,18 @@ describe('parseConfigText normalisation', () => {
       bandwidth:
         schedule:
           - { days: [mon], from: 08:00, to: 17:45 }`);
-    expect(findEquipment(parseConfigText(text).config, 'SPIM_01')?.transport?.bandwidth?.schedule).toEqual([{ days: ['mon'], from: '08:00', to: '17:45' }]);
+    expect(findEquipment(parseConfigText(text).config, 'SPIM_01')?.transport?.bandwidth?.schedule).toEqual([
+      { days: ['mon'], from: '08:00', to: '17:45' },
+    ]);
   });
 });
 
 describe('parseConfigText rejections', () => {
   it('rejects an unknown top-level key with its line number', () => {
     const text = `paths:\n  local_root: /data\ncolour: blue\n`;
-    expect(expectIssue(text, 'colour', 'colour:').message).toBe('unknown field "colour"; allowed fields: paths, lims, readme, equipment, nas_cleanup, logging, operators, validator, plugins, sync, orchestrator');
+    expect(expectIssue(text, 'colour', 'colour:').message).toBe(
+      'unknown field "colour"; allowed fields: paths, lims, readme, equipment, nas_cleanup, logging, operators, validator, plugins, sync, orchestrator',
+    );
   });
 
   it('rejects an unknown key inside paths and names the allowed ones', () => {
@@ -254,7 +276,9 @@ ${RCLONE_ENTRY}
   - id: SPIM_01 # again
 ${RCLONE_ENTRY}
 `;
-    expect(expectIssue(text, 'equipment[1].id', 'id: SPIM_01 # again').message).toMatch(/duplicate equipment id "SPIM_01"; equipment\[0\] already uses it/);
+    expect(expectIssue(text, 'equipment[1].id', 'id: SPIM_01 # again').message).toMatch(
+      /duplicate equipment id "SPIM_01"; equipment\[0\] already uses it/,
+    );
   });
 
   it('rejects nas equipment without a transport, pointing at the entry', () => {
@@ -272,7 +296,9 @@ ${RCLONE_ENTRY}
     completeness_signal: manifest
     manifest_filename: session.json
     sync_mode: stage`);
-    expect(expectIssue(text, 'equipment[0].orchestrator_staging_transport', 'id: SPIM_01').message).toMatch(/required when sync_mode is stage/);
+    expect(expectIssue(text, 'equipment[0].orchestrator_staging_transport', 'id: SPIM_01').message).toMatch(
+      /required when sync_mode is stage/,
+    );
   });
 
   it('rejects stage equipment that also has a NAS transport', () => {
@@ -286,7 +312,9 @@ ${RCLONE_ENTRY}
     transport:
       type: local
       path: /mnt/nas`);
-    expect(expectIssue(text, 'equipment[0].transport', lineOf(text, 'type: local') - 1).message).toMatch(/not allowed when sync_mode is stage/);
+    expect(expectIssue(text, 'equipment[0].transport', lineOf(text, 'type: local') - 1).message).toMatch(
+      /not allowed when sync_mode is stage/,
+    );
   });
 
   it('rejects nas equipment that has both transports, at the staging transport key', () => {
@@ -295,14 +323,20 @@ ${RCLONE_ENTRY}
       type: smb_mount`);
     const error = rejection(text);
     expect(error.issues).toHaveLength(1);
-    expect(error.issues[0]).toMatchObject({ path: 'equipment[0].orchestrator_staging_transport', line: lineOf(text, 'orchestrator_staging_transport:'), column: 5 });
+    expect(error.issues[0]).toMatchObject({
+      path: 'equipment[0].orchestrator_staging_transport',
+      line: lineOf(text, 'orchestrator_staging_transport:'),
+      column: 5,
+    });
   });
 
   it('rejects an unknown transport type and names the allowed ones', () => {
     const text = withEquipment(RCLONE_ENTRY).replace('type: rclone', 'type: ftp');
     const issue = expectIssue(text, 'equipment[0].transport.type', 'type: ftp');
     expect(issue.message).toBe('expected one of rclone, rsync_ssh, local');
-    expect(rejection(text).message).toContain(`config.yaml:${lineOf(text, 'type: ftp')}:13 equipment[0].transport.type: expected one of rclone, rsync_ssh, local`);
+    expect(rejection(text).message).toContain(
+      `config.yaml:${lineOf(text, 'type: ftp')}:13 equipment[0].transport.type: expected one of rclone, rsync_ssh, local`,
+    );
   });
 
   it('rejects an unknown staging transport type', () => {
@@ -313,16 +347,22 @@ ${RCLONE_ENTRY}
     sync_mode: stage
     orchestrator_staging_transport:
       type: ftp`);
-    expect(expectIssue(text, 'equipment[0].orchestrator_staging_transport.type', 'type: ftp').message).toBe('expected one of smb_mount, file_transfer');
+    expect(expectIssue(text, 'equipment[0].orchestrator_staging_transport.type', 'type: ftp').message).toBe(
+      'expected one of smb_mount, file_transfer',
+    );
   });
 
   it('rejects a completeness signal without its file name', () => {
     const text = withEquipment(RCLONE_ENTRY.replace('sentinel_file\n    sentinel_filename: DONE.flag', 'manifest'));
-    expect(expectIssue(text, 'equipment[0].manifest_filename', 'id: SPIM_01').message).toBe('required when completeness_signal is manifest');
+    expect(expectIssue(text, 'equipment[0].manifest_filename', 'id: SPIM_01').message).toBe(
+      'required when completeness_signal is manifest',
+    );
   });
 
   it('rejects an empty label, nas_root and an explicitly empty local_root', () => {
-    const text = withEquipment(RCLONE_ENTRY.replace('label: Light-sheet', 'label: ""\n    local_root: "  "').replace('nas_root: //nas/imaging', 'nas_root: ""'));
+    const text = withEquipment(
+      RCLONE_ENTRY.replace('label: Light-sheet', 'label: ""\n    local_root: "  "').replace('nas_root: //nas/imaging', 'nas_root: ""'),
+    );
     expect(expectIssue(text, 'equipment[0].label', 'label: ""').message).toBe('must not be empty');
     expect(expectIssue(text, 'equipment[0].local_root', 'local_root:').message).toMatch(/leave the key out to use paths.local_root/);
     expectIssue(text, 'equipment[0].nas_root', 'nas_root:');
@@ -333,7 +373,9 @@ ${RCLONE_ENTRY}
       bandwidth:
         schedule:
           - { days: [mon], from: "18:00", to: "08:00" }`);
-    expect(expectIssue(text, 'equipment[0].transport.bandwidth.schedule[0].to', 'from: "18:00"').message).toMatch(/must be later than from \(18:00\)/);
+    expect(expectIssue(text, 'equipment[0].transport.bandwidth.schedule[0].to', 'from: "18:00"').message).toMatch(
+      /must be later than from \(18:00\)/,
+    );
   });
 
   it('rejects a schedule window whose from equals to', () => {
@@ -365,7 +407,9 @@ ${RCLONE_ENTRY}
     const repeated = empty.replace('days: []', 'days: [mon, tue, mon]');
     expect(expectIssue(repeated, 'equipment[0].transport.bandwidth.schedule[0].days[2]', 'days:').message).toBe('"mon" is listed twice');
     const unknown = empty.replace('days: []', 'days: [monday]');
-    expect(expectIssue(unknown, 'equipment[0].transport.bandwidth.schedule[0].days[0]', 'days:').message).toBe('expected one of mon, tue, wed, thu, fri, sat, sun');
+    expect(expectIssue(unknown, 'equipment[0].transport.bandwidth.schedule[0].days[0]', 'days:').message).toBe(
+      'expected one of mon, tue, wed, thu, fri, sat, sun',
+    );
   });
 
   it('rejects an upload limit of 0 and accepts null as unlimited', () => {
@@ -421,8 +465,12 @@ ${RCLONE_ENTRY}
       label: More notes
 `;
     expect(expectIssue(text, 'readme.defaults[0].id', 'id: Sample-Type').message).toMatch(/lower-case letter/);
-    expect(expectIssue(text, 'readme.defaults[1].type', 'type: paragraph').message).toBe('expected one of string, text, choice, date, boolean');
-    expect(expectIssue(text, 'readme.defaults[2].id', text.split('\n').lastIndexOf('    - id: notes') + 1).message).toMatch(/duplicate README field id/);
+    expect(expectIssue(text, 'readme.defaults[1].type', 'type: paragraph').message).toBe(
+      'expected one of string, text, choice, date, boolean',
+    );
+    expect(expectIssue(text, 'readme.defaults[2].id', text.split('\n').lastIndexOf('    - id: notes') + 1).message).toMatch(
+      /duplicate README field id/,
+    );
   });
 
   it('rejects a default that does not fit the README field type', () => {

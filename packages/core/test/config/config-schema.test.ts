@@ -2,7 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONTENT_SCAN_EXTENSIONS } from '../../src/constants/index.js';
-import { ConfigSchema, defaultConfig, EquipmentConfigSchema, validateConfig, validateEquipmentConfig, type ConfigInput } from '../../src/schemas/index.js';
+import {
+  ConfigSchema,
+  defaultConfig,
+  EquipmentConfigSchema,
+  validateConfig,
+  validateEquipmentConfig,
+  type ConfigInput,
+} from '../../src/schemas/index.js';
 
 describe('ConfigSchema', () => {
   it('gives the §9 defaults for an empty document', () => {
@@ -30,7 +37,12 @@ describe('ConfigSchema', () => {
   it('fills the defaults of a partly written block', () => {
     const input: ConfigInput = { nas_cleanup: { enabled: false }, orchestrator: { label: 'Station' } };
     const result = validateConfig(input);
-    expect(result.success && result.data.nas_cleanup).toEqual({ enabled: false, min_verify_passes: 2, min_age_hours: 24, retain_cache: true });
+    expect(result.success && result.data.nas_cleanup).toEqual({
+      enabled: false,
+      min_verify_passes: 2,
+      min_age_hours: 24,
+      retain_cache: true,
+    });
     expect(result.success && result.data.orchestrator.staging_cleanup).toEqual({ mode: 'manual', retain_hours: 24 });
   });
 
@@ -42,12 +54,26 @@ describe('ConfigSchema', () => {
     const result = validateConfig({ sync: { retry_attempts: 'three' } });
     expect(result).toEqual({
       success: false,
-      issues: [{ path: 'sync.retry_attempts', loc: ['sync', 'retry_attempts'], code: 'invalid_type', message: 'expected a number, got text "three"' }],
+      issues: [
+        {
+          path: 'sync.retry_attempts',
+          loc: ['sync', 'retry_attempts'],
+          code: 'invalid_type',
+          message: 'expected a number, got text "three"',
+        },
+      ],
     });
   });
 
   it('validates one Add-Equipment entry with the same rules', () => {
-    const body = { id: 'SPIM_01', label: 'Light-sheet', nas_root: '//nas', completeness_signal: 'manifest', manifest_filename: 'm.json', transport: { type: 'local', path: '/mnt/nas' } };
+    const body = {
+      id: 'SPIM_01',
+      label: 'Light-sheet',
+      nas_root: '//nas',
+      completeness_signal: 'manifest',
+      manifest_filename: 'm.json',
+      transport: { type: 'local', path: '/mnt/nas' },
+    };
     const ok = validateEquipmentConfig(body);
     expect(ok.success && ok.data.sync_mode).toBe('nas');
     expect(EquipmentConfigSchema.safeParse({ ...body, sync_mode: 'stage' }).success).toBe(false);

@@ -3,7 +3,15 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultConfig, findEquipment, loadConfig, parseConfigText, renderConfigText, saveConfig, type Config } from '../../src/config/index.js';
+import {
+  defaultConfig,
+  findEquipment,
+  loadConfig,
+  parseConfigText,
+  renderConfigText,
+  saveConfig,
+  type Config,
+} from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors/index.js';
 
 const fixture = (name: string): string => join(import.meta.dirname, 'fixtures', name);
@@ -147,7 +155,19 @@ describe('saveConfig', () => {
     expect(text).not.toMatch(/[{}]/);
     expect(text).toContain('\n\nequipment:\n  - id: SPIM_01\n');
     expect(text).toContain('level: DEBUG\n');
-    expect(topLevelKeys(text)).toEqual(['paths', 'lims', 'readme', 'equipment', 'nas_cleanup', 'logging', 'operators', 'validator', 'plugins', 'sync', 'orchestrator']);
+    expect(topLevelKeys(text)).toEqual([
+      'paths',
+      'lims',
+      'readme',
+      'equipment',
+      'nas_cleanup',
+      'logging',
+      'operators',
+      'validator',
+      'plugins',
+      'sync',
+      'orchestrator',
+    ]);
   });
 
   it('leaves no temporary files behind', async () => {

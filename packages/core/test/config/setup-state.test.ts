@@ -41,7 +41,9 @@ describe('evaluateSetupState', () => {
   });
 
   it('reports the orchestrator label and staging root for the no-orchestrator fixture', async () => {
-    expect(evaluateSetupState({ config: await load('incomplete-no-orchestrator.yaml'), limsPasswordPresent: true, limsReachable: true })).toEqual({
+    expect(
+      evaluateSetupState({ config: await load('incomplete-no-orchestrator.yaml'), limsPasswordPresent: true, limsReachable: true }),
+    ).toEqual({
       state: 'incomplete_no_orchestrator',
       missing: [
         { field: 'orchestrator.label', reason: 'unset' },
@@ -55,11 +57,15 @@ describe('evaluateSetupState', () => {
   it('reports only the staging root when the label is set', async () => {
     const config = await readyConfig();
     config.orchestrator.staging_root = '';
-    expect(evaluateSetupState({ config, limsPasswordPresent: true, limsReachable: true }).missing).toEqual([{ field: 'orchestrator.staging_root', reason: 'unset' }]);
+    expect(evaluateSetupState({ config, limsPasswordPresent: true, limsReachable: true }).missing).toEqual([
+      { field: 'orchestrator.staging_root', reason: 'unset' },
+    ]);
   });
 
   it('reports an empty equipment list for the no-equipment fixture', async () => {
-    expect(evaluateSetupState({ config: await load('incomplete-no-equipment.yaml'), limsPasswordPresent: true, limsReachable: true })).toEqual({
+    expect(
+      evaluateSetupState({ config: await load('incomplete-no-equipment.yaml'), limsPasswordPresent: true, limsReachable: true }),
+    ).toEqual({
       state: 'incomplete_no_equipment',
       missing: [{ field: 'equipment', reason: 'empty' }],
       next_action: 'add_equipment',
@@ -102,7 +108,12 @@ describe('evaluateSetupState', () => {
   it('counts an offline catalogue alone as a configured LIMS', async () => {
     const config = await load('incomplete-no-lims.yaml');
     config.lims.offline_catalogue_path = '/mnt/share/catalogue.json';
-    expect(evaluateSetupState({ config, limsPasswordPresent: false, limsReachable: null })).toEqual({ state: 'ready', missing: [], next_action: null, ready: true });
+    expect(evaluateSetupState({ config, limsPasswordPresent: false, limsReachable: null })).toEqual({
+      state: 'ready',
+      missing: [],
+      next_action: null,
+      ready: true,
+    });
   });
 
   it('does not ask for the keyring password when a catalogue is configured', async () => {
@@ -122,7 +133,12 @@ describe('evaluateSetupState', () => {
 
   it('is ready when the LIMS was not checked yet or answered', async () => {
     for (const limsReachable of [null, true]) {
-      expect(evaluateSetupState({ config: await readyConfig(), limsPasswordPresent: true, limsReachable })).toEqual({ state: 'ready', missing: [], next_action: null, ready: true });
+      expect(evaluateSetupState({ config: await readyConfig(), limsPasswordPresent: true, limsReachable })).toEqual({
+        state: 'ready',
+        missing: [],
+        next_action: null,
+        ready: true,
+      });
     }
   });
 

@@ -66,7 +66,7 @@ describe('RunCreateRequestSchema', () => {
     expect(problemPaths({ ...minimal, run_date: 'now' })).toEqual(['run_date']);
   });
 
-  it('rejects a variable that is a function-like or undefined value', () => {
+  it('rejects a variable whose value is undefined', () => {
     expect(problemPaths({ ...minimal, variables: { x: undefined } })).toEqual(['variables.x']);
   });
 

@@ -89,8 +89,11 @@ export class CreationController {
     };
     const answers = resolveAnswers(manifest, request.variables, base);
     // requirements B4: the request's variables plus the answers, with the core values added only where absent.
-    const variables: Record<string, unknown> = { ...request.variables, ...answers };
-    const renderContext: Record<string, unknown> = { ...variables };
+    const allValues: Record<string, unknown> = { ...request.variables, ...answers };
+    const renderContext: Record<string, unknown> = { ...allValues };
+    // Secret answers render but are never recorded (core.md D5 keeps them out of the answers file too).
+    const secrets = new Set(manifest.questions.filter((q) => q.secret).map((q) => q.name));
+    const variables = Object.fromEntries(Object.entries(allValues).filter(([key]) => !secrets.has(key)));
     for (const [key, value] of Object.entries(base)) if (!(key in renderContext)) renderContext[key] = value;
 
     const session = this.sessions.open('run');

@@ -83,3 +83,16 @@ describe('createRun edge cases', () => {
     expect(ctl.sessions.activeCount()).toBe(0);
   });
 });
+
+describe('secret answers', () => {
+  it('renders a secret answer but records it neither in creation.json nor in the answers file', async () => {
+    const manifestPath = join(lab.templatesDir, 'imaging_run', 'copier.yml');
+    await writeFile(manifestPath, `${await readFile(manifestPath, 'utf8')}\nscope_pin:\n  type: str\n  secret: true\n  default: "0000"\n`);
+    await writeFile(join(lab.templatesDir, 'imaging_run', 'pin.txt.jinja'), 'pin={{ scope_pin }}\n');
+    const handle = await controller().createRun(runRequest({ variables: { scope_pin: '4711' } }));
+    const run = handle.result?.path ?? '';
+    expect(await readFile(join(run, 'pin.txt'), 'utf8')).toBe('pin=4711\n');
+    expect((await readCreationJson(run)).variables).not.toHaveProperty('scope_pin');
+    expect(await readFile(join(run, '.exlab-answers.yml'), 'utf8')).not.toContain('4711');
+  });
+});

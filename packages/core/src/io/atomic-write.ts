@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Options of {@link writeFileAtomic}. */
@@ -45,9 +46,20 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
 
 /** Publishes `tmp` at `path` only if `path` does not exist yet (hard link, then drop the temp name). */
 async function linkExclusive(tmp: string, path: string): Promise<void> {
-  await link(tmp, path);
+  try {
+    await link(tmp, path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined || !LINK_UNSUPPORTED.has(code)) throw error;
+    // Shares without hard links (some SMB, FAT): an exclusive copy still never replaces an
+    // existing file, though a reader may briefly see it half-written there.
+    await copyFile(tmp, path, constants.COPYFILE_EXCL);
+  }
   await unlink(tmp);
 }
+
+// link(2) is missing on some file systems; there the exclusive publish falls back to a copy.
+const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
 
 // Windows may refuse a rename while a reader holds the target open (lifecycle.md P3: 5 x 20 ms).
 async function renameWithRetry(from: string, to: string): Promise<void> {

@@ -6,3 +6,4 @@ export * from './api.js';
 export * from './server-info.js';
 export * from './config.js';
 export * from './equipment-id.js';
+export * from './finding.js';

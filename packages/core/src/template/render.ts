@@ -99,6 +99,8 @@ export async function renderTemplate(
   const excludes = [...DEFAULT_TEMPLATE_EXCLUDES, ...manifest.exclude].map(compileGlob);
   const skipIfExists = manifest.skipIfExists.map(compileGlob);
   const planned: PlannedFile[] = [];
+  // Folders are created even when empty, as Copier does (e.g. an empty `raw/` for instrument output).
+  const folders: string[] = [];
 
   const walk = async (sourceDir: string, targetSegments: string[]): Promise<void> => {
     const entries = await readdir(sourceDir, { withFileTypes: true });
@@ -123,6 +125,7 @@ export async function renderTemplate(
       }
       const segments = [...targetSegments, renderedName];
       if (entry.isDirectory()) {
+        folders.push(join(destination, ...segments));
         await walk(sourcePath, segments);
       } else if (entry.isFile()) {
         planned.push({ source: sourcePath, target: join(destination, ...segments), relativeTarget: segments.join('/'), render: isJinja });
@@ -162,6 +165,7 @@ export async function renderTemplate(
     }
     outputs.push({ file, content });
   }
+  for (const folder of folders) await mkdir(folder, { recursive: true });
   for (const { file, content } of outputs) {
     await mkdir(join(file.target, '..'), { recursive: true });
     if (content === null) await copyFile(file.source, file.target, fsConstants.COPYFILE_EXCL);

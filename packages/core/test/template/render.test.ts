@@ -1,4 +1,4 @@
-import { access, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -117,6 +117,16 @@ describe('renderTemplate', () => {
     const manifest = await loadTemplateManifest(dir);
     expect((await renderTemplate(manifest, destination, { sub: 'extra' })).written).toEqual(['extra/f.txt']);
     expect((await renderTemplate(manifest, join(base, 'out2'), { sub: '' })).written).toEqual([]);
+  });
+
+  it('creates empty template folders, with templated names, as Copier does', async () => {
+    const dir = await writeTemplate(templatesDir, 'with_empty', "_exlab_type: project\n_exlab_version: '1'\n", { 'keep.txt': 'x\n' });
+    await mkdir(join(dir, 'raw_{{ sub }}'), { recursive: true });
+    await mkdir(join(dir, '{{ skipped }}'), { recursive: true });
+    const manifest = await loadTemplateManifest(dir);
+    await renderTemplate(manifest, destination, { sub: 'images', skipped: '' });
+    expect((await readdir(destination)).sort()).toEqual(['keep.txt', 'raw_images']);
+    expect(await readdir(join(destination, 'raw_images'))).toEqual([]);
   });
 
   it('refuses, before writing anything, a file that renders to the name a folder needs', async () => {

@@ -6,6 +6,8 @@ export const sharedTestConfig = defineConfig({
   ssr: { resolve: { conditions: ['@exlab/source', 'node', 'import', 'default'] } },
   test: {
     include: ['test/**/*.test.ts'],
+    // The JSON report lets `npm test` print one total over every package.
+    reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -2,7 +2,7 @@
 // The two Quick start commands. Needs only Node.js >= 22.12: finds or fetches pnpm, installs
 // dependencies, builds, then starts the app (`start`) or runs the whole test suite (`test`).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,7 +40,8 @@ function pnpm(args) {
 const task = process.argv[2];
 const rest = process.argv.slice(3);
 const lockfile = existsSync(join(root, 'pnpm-lock.yaml'));
-pnpm(['install', ...(lockfile ? ['--frozen-lockfile'] : []), '--prefer-offline', '--reporter=append-only']);
+// Never stop to ask: a moved pnpm store or a pnpm upgrade would otherwise abort without a terminal.
+pnpm(['install', ...(lockfile ? ['--frozen-lockfile'] : []), '--prefer-offline', '--reporter=append-only', '--config.confirm-modules-purge=false']);
 
 if (task === 'start') {
   pnpm(['exec', 'turbo', 'run', 'build', '--filter=@exlab/cli...', '--output-logs=errors-only']);
@@ -49,8 +50,32 @@ if (task === 'start') {
   process.exit(child.status ?? 1);
 } else if (task === 'test') {
   pnpm(['exec', 'turbo', 'run', 'typecheck', 'build', '--output-logs=errors-only']);
-  pnpm(['exec', 'turbo', 'run', 'test', '--concurrency=1', ...rest]);
+  for (const report of testReports()) rmSync(report, { force: true });
+  const [command, prefix] = pnpmCommand();
+  const result = run(command, [...prefix, 'exec', 'turbo', 'run', 'test', '--concurrency=1', '--force', ...rest]);
+  printTotals();
+  process.exit(result.status);
 } else {
   process.stderr.write('usage: node scripts/dev.mjs start|test [args...]\n');
   process.exit(64);
+}
+
+// Every workspace package's vitest JSON report (written by the shared vitest config).
+function testReports() {
+  const dirs = ['tools', ...readdirSync(join(root, 'packages')).map((name) => join('packages', name))];
+  return dirs.map((dir) => join(root, dir, 'test-results.json'));
+}
+
+function printTotals() {
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  for (const report of testReports()) {
+    if (!existsSync(report)) continue;
+    const data = JSON.parse(readFileSync(report, 'utf8'));
+    passed += data.numPassedTests;
+    failed += data.numFailedTests;
+    skipped += data.numPendingTests + data.numTodoTests;
+  }
+  process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
 }

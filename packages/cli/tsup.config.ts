@@ -1,15 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.shared.js';
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    main: 'src/main.ts',
-  },
-  format: ['esm'],
-  target: 'node22',
-  platform: 'node',
-  dts: false,
-  clean: true,
-  splitting: true,
-  sourcemap: true,
-});
+// The `exlab` bin entry is not a public subpath, so it is added here.
+export default packageBuild(import.meta.dirname, { main: 'src/main.ts' });

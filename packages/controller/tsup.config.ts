@@ -1,14 +1,3 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.shared.js';
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-  },
-  format: ['esm'],
-  target: 'node22',
-  platform: 'node',
-  dts: false,
-  clean: true,
-  splitting: true,
-  sourcemap: true,
-});
+export default packageBuild(import.meta.dirname);

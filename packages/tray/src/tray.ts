@@ -179,6 +179,13 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
     }, TIMINGS.selfHealIntervalMs);
     heal.unref();
 
+    // A crash or process.exit() skips stop(); this hook still removes our two files (T3).
+    const onExit = (): void => {
+      activeRunner.removeDiscoveryFileSync();
+      lock.releaseSync();
+    };
+    process.once('exit', onExit);
+
     let resolveStopped!: (code: number) => void;
     const stopped = new Promise<number>((resolve) => {
       resolveStopped = resolve;
@@ -192,14 +199,11 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
         log.info('stopped');
         await log.close();
         await lock.release();
+        process.off('exit', onExit);
         resolveStopped(EXIT_CODES.ok);
       })();
       return stopping;
     };
-    process.once('exit', () => {
-      activeRunner.removeDiscoveryFileSync();
-      lock.releaseSync();
-    });
     if (source.demo) {
       write(
         options.stdout,

@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 import { hostname as osHostname, userInfo } from 'node:os';
+import { CacheWriter } from '@exlab/core/cache';
 import { ExLabError, describeError } from '@exlab/core/errors';
 import { equipmentDir, projectDir, runDir } from '@exlab/core/paths';
 import type { Config, RunCreateRequest, SessionHandle } from '@exlab/core/schemas';
@@ -47,10 +48,12 @@ export class CreationController {
   readonly sessions: SessionStore;
   readonly #options: CreationControllerOptions;
   readonly #clock: () => Date;
+  readonly #cache: CacheWriter;
 
   constructor(options: CreationControllerOptions) {
     this.#options = options;
     this.#clock = options.clock ?? (() => new Date());
+    this.#cache = new CacheWriter({ clock: this.#clock });
     this.sessions = new SessionStore(this.#clock);
   }
 
@@ -114,6 +117,7 @@ export class CreationController {
         createdAt,
         createdBy: this.#options.osUser ?? safeUserName(),
         hostname: this.#options.hostname ?? osHostname(),
+        cache: this.#cache,
       });
       session.state = 'done';
       session.result = { path: outcome.path, sync_status: outcome.creation.sync_status, blocked: false, findings: [] };

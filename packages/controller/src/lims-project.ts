@@ -14,7 +14,8 @@ export async function resolveLimsProject(config: Config, projectDirectory: strin
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   });
-  if (existing) return existing.lims_project;
+  // A project first recorded before schema 1.5 has no LIMS link (null): look it up like a new one.
+  if (existing?.lims_project) return existing.lims_project;
 
   if (request.lims_project !== undefined && request.lims_project.name !== request.project_name) {
     throw new ValidationError(

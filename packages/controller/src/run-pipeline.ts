@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
-import { writeEquipmentJson, writeNewCreationJson, writeRunKindMarkerOnce } from '@exlab/core/cache';
+import type { CacheWriter } from '@exlab/core/cache';
 import { FILE_NAMES } from '@exlab/core/constants';
 import { ExLabError, describeError } from '@exlab/core/errors';
 import {
@@ -31,6 +31,8 @@ export interface RunPlan {
   createdAt: Date;
   createdBy: string;
   hostname: string;
+  /** Writes the run's creation.json and the folder-level records. */
+  cache: CacheWriter;
 }
 
 /** What the pipeline produced. */
@@ -68,7 +70,7 @@ export async function createRunTree(plan: RunPlan): Promise<RunOutcome> {
     await writeAnswersFile(staging, plan.manifest, plan.answers);
     const runFolder = basename(plan.destination);
     const kindFolder = basename(parent);
-    creation = await writeNewCreationJson(staging, {
+    creation = await plan.cache.createCreation(staging, {
       created_at: formatUtcTimestamp(plan.createdAt),
       created_by: plan.createdBy,
       level: 'run',
@@ -108,7 +110,7 @@ export async function createRunTree(plan: RunPlan): Promise<RunOutcome> {
   // write is a warning), so their failure is reported, never turned into a failed creation.
   const warnings: string[] = [];
   try {
-    await writeRunKindMarkerOnce(
+    await plan.cache.writeRunKindMarkerOnce(
       plan.projectDirectory,
       plan.request.run_kind,
       plan.request.project_name,
@@ -119,7 +121,7 @@ export async function createRunTree(plan: RunPlan): Promise<RunOutcome> {
     warnings.push(`could not write the ${plan.request.run_kind} run marker: ${describeError(error)}`);
   }
   try {
-    await writeEquipmentJson(
+    await plan.cache.writeEquipmentJson(
       plan.equipmentDirectory,
       {
         id: plan.equipment.id,

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CreationController, type CreationEvents } from '@exlab/controller';
-import { readCreationJson, writeNewCreationJson } from '@exlab/core/cache';
+import { CacheWriter, readCreationJson } from '@exlab/core/cache';
 import { CreationJsonSchema, EquipmentJsonSchema, RunKindMarkerSchema, SessionHandleSchema } from '@exlab/core/schemas';
 import {
   CATALOGUE_PRODUCED_AT,
@@ -308,7 +308,7 @@ describe('createRun and the LIMS project', () => {
       source: 'live' as const,
       cache_freshness_at_use: null,
     };
-    await writeNewCreationJson(projectDirectory, {
+    await new CacheWriter().createCreation(projectDirectory, {
       created_at: '2025-11-01T08:00:00Z',
       created_by: 'grace',
       level: 'project',

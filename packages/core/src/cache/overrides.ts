@@ -3,6 +3,8 @@ import { parseUtcTimestamp, type ValidationOverride } from '../schemas/index.js'
 
 /** An override entry (not a tombstone). */
 export type OverrideEntry = Extract<ValidationOverride, { revoked: false }>;
+/** A tombstone entry, revoking the override whose id it names. */
+export type TombstoneEntry = Extract<ValidationOverride, { revoked: true }>;
 
 /**
  * The overrides active at `now` (§11.3 matching algorithm, core.md F6): not revoked, not named

@@ -7,10 +7,15 @@ import {
   PLUGIN_STATUSES,
   RUN_KINDS,
   RUN_SCOPES,
-  SCHEMA_VERSIONS,
   SYNC_STATUSES,
 } from '../constants/index.js';
 import { UtcTimestampSchema } from './time.js';
+
+/**
+ * A cache file's `schema_version`: `MAJOR.MINOR` at major 1, any minor (§11.9.2). Readers refuse
+ * another major with `schema_major_mismatch` before the schema runs; newer minors parse.
+ */
+export const CacheSchemaVersionSchema = z.string().regex(/^1\.\d+$/, { message: 'expected a major-1 version like "1.9"' });
 
 /** The LIMS project a creation belongs to (§11.3, 1.5 and 1.8). */
 export const LimsProjectRefSchema = z.looseObject({
@@ -90,28 +95,41 @@ export const ValidationOverrideSchema = z.discriminatedUnion('revoked', [Overrid
 /** A `validation_overrides` entry. */
 export type ValidationOverride = z.infer<typeof ValidationOverrideSchema>;
 
-/** creation.json at the current schema version (§11.3; 1.9 adds the relay fields). Unknown keys are kept. */
+/**
+ * creation.json in the current version's shape (§11.3; 1.9 adds the relay fields), as read from
+ * disk after older minors got their defaults. `lims_project` is null only for a file first
+ * written before 1.5 (no LIMS link was recorded then); `orchestrator` is null only for a file
+ * written before 1.9 in single-equipment mode, where the block was absent. Unknown keys are kept.
+ */
 export const CreationJsonSchema = z.looseObject({
-  schema_version: z.string().regex(/^\d+\.\d+$/),
+  schema_version: CacheSchemaVersionSchema,
   created_at: UtcTimestampSchema,
   created_by: z.string().min(1),
   level: z.enum(CREATION_LEVELS),
   run_kind: z.enum(RUN_KINDS),
-  lims_project: LimsProjectRefSchema,
+  lims_project: LimsProjectRefSchema.nullable(),
   template: TemplateRefSchema,
   variables: z.record(z.string(), z.unknown()),
   paths: z.looseObject({ local: z.string().min(1), nas: z.string() }),
   plugins_applied: z.array(PluginAppliedSchema),
-  orchestrator: OrchestratorBlockSchema,
+  orchestrator: OrchestratorBlockSchema.nullable(),
   sync_status: z.enum(SYNC_STATUSES),
   validation_overrides: z.array(ValidationOverrideSchema),
 });
-/** The contents of creation.json. */
+/** The contents of creation.json as a reader sees them. */
 export type CreationJson = z.infer<typeof CreationJsonSchema>;
+
+/** A creation.json as a new creation writes it: the LIMS project and the orchestrator block are always recorded now. */
+export const NewCreationJsonSchema = CreationJsonSchema.extend({
+  lims_project: LimsProjectRefSchema,
+  orchestrator: OrchestratorBlockSchema,
+});
+/** The contents of a newly written creation.json. */
+export type NewCreationJson = z.infer<typeof NewCreationJsonSchema>;
 
 /** `runs.json` / `test_runs.json`: written once when the first run of a kind is created (§11.4.2-3). */
 export const RunKindMarkerSchema = z.looseObject({
-  schema_version: z.literal(SCHEMA_VERSIONS.runs_json),
+  schema_version: CacheSchemaVersionSchema,
   run_kind: z.enum(RUN_KINDS),
   created_at: UtcTimestampSchema,
   project: z.string(),
@@ -122,7 +140,7 @@ export type RunKindMarker = z.infer<typeof RunKindMarkerSchema>;
 
 /** `equipment.json`: the equipment's registry record (§11.4.1). */
 export const EquipmentJsonSchema = z.looseObject({
-  schema_version: z.literal(SCHEMA_VERSIONS.equipment_json),
+  schema_version: CacheSchemaVersionSchema,
   id: z.string(),
   label: z.string(),
   configured_local_root: z.string(),

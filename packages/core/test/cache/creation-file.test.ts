@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { creationJsonPath, readCreationJson, writeNewCreationJson, type CreationJsonBody } from '@exlab/core/cache';
+import { CacheWriter, creationJsonPath, readCreationJson, type CreationJsonBody } from '@exlab/core/cache';
 import { ExLabError } from '@exlab/core/errors';
 
 /** The body of a full 1.9 creation.json (the schemas fixture without its version). */
@@ -15,6 +15,7 @@ function body(): CreationJsonBody {
 }
 
 let dir: string;
+const writer = new CacheWriter();
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'exlab-creation-'));
@@ -39,9 +40,9 @@ describe('creationJsonPath', () => {
   });
 });
 
-describe('writeNewCreationJson', () => {
+describe('CacheWriter.createCreation', () => {
   it('writes schema_version 1.9 as the first key, then every field in schema order', async () => {
-    const written = await writeNewCreationJson(dir, body());
+    const written = await writer.createCreation(dir, body());
     const text = await readFile(creationJsonPath(dir), 'utf8');
     expect(text.startsWith('{\n  "schema_version": "1.9",\n')).toBe(true);
     expect(text.endsWith('}\n')).toBe(true);
@@ -66,33 +67,33 @@ describe('writeNewCreationJson', () => {
   });
 
   it('stamps the current version even when the body carries another one', async () => {
-    await writeNewCreationJson(dir, { ...body(), schema_version: '1.0' } as CreationJsonBody);
+    await writer.createCreation(dir, { ...body(), schema_version: '1.0' } as CreationJsonBody);
     expect((JSON.parse(await readFile(creationJsonPath(dir), 'utf8')) as { schema_version: string }).schema_version).toBe('1.9');
   });
 
   it('keeps unknown top-level keys after the known ones', async () => {
-    await writeNewCreationJson(dir, { ...body(), relay_hint: 'r1' } as CreationJsonBody);
+    await writer.createCreation(dir, { ...body(), relay_hint: 'r1' } as CreationJsonBody);
     const onDisk = JSON.parse(await readFile(creationJsonPath(dir), 'utf8')) as Record<string, unknown>;
     expect(onDisk.relay_hint).toBe('r1');
     expect(Object.keys(onDisk).at(-1)).toBe('relay_hint');
   });
 
   it('creates the .exlab-wizard folder', async () => {
-    await writeNewCreationJson(join(dir, 'run'), body());
+    await writer.createCreation(join(dir, 'run'), body());
     expect(await readdir(join(dir, 'run', '.exlab-wizard'))).toEqual(['creation.json']);
   });
 
   it('validates before writing: a bad body is cache_file_invalid naming the field, and nothing is written', async () => {
-    const error = await caught(writeNewCreationJson(dir, { ...body(), sync_status: 'done' } as unknown as CreationJsonBody));
+    const error = await caught(writer.createCreation(dir, { ...body(), sync_status: 'done' } as unknown as CreationJsonBody));
     expect(error.code).toBe('cache_file_invalid');
     expect(error.field).toBe('sync_status');
     expect(await readdir(dir)).toEqual([]);
   });
 
   it('refuses a second write with cache_file_exists and leaves the first file byte-identical', async () => {
-    await writeNewCreationJson(dir, body());
+    await writer.createCreation(dir, body());
     const first = await readFile(creationJsonPath(dir));
-    const error = await caught(writeNewCreationJson(dir, { ...body(), created_by: 'mallory' }));
+    const error = await caught(writer.createCreation(dir, { ...body(), created_by: 'mallory' }));
     expect(error.code).toBe('cache_file_exists');
     expect(error.status).toBe(409);
     expect(error.details).toEqual({ path: creationJsonPath(dir) });
@@ -103,12 +104,12 @@ describe('writeNewCreationJson', () => {
   it('refuses to replace a creation.json written by someone else', async () => {
     await mkdir(join(dir, '.exlab-wizard'));
     await writeFile(creationJsonPath(dir), 'not even json');
-    expect((await caught(writeNewCreationJson(dir, body()))).code).toBe('cache_file_exists');
+    expect((await caught(writer.createCreation(dir, body()))).code).toBe('cache_file_exists');
     expect(await readFile(creationJsonPath(dir), 'utf8')).toBe('not even json');
   });
 
   it('lets exactly one of several concurrent creators win', async () => {
-    const results = await Promise.allSettled(['a', 'b', 'c', 'd'].map((who) => writeNewCreationJson(dir, { ...body(), created_by: who })));
+    const results = await Promise.allSettled(['a', 'b', 'c', 'd'].map((who) => writer.createCreation(dir, { ...body(), created_by: who })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'cache_file_exists' });
   });
@@ -116,7 +117,7 @@ describe('writeNewCreationJson', () => {
 
 describe('readCreationJson', () => {
   it('reads back what writeNewCreationJson wrote', async () => {
-    const written = await writeNewCreationJson(dir, { ...body(), future_key: [1, 2] } as CreationJsonBody);
+    const written = await writer.createCreation(dir, { ...body(), future_key: [1, 2] } as CreationJsonBody);
     expect(await readCreationJson(dir)).toEqual(written);
   });
 

@@ -27,7 +27,7 @@ describe('CreationJsonSchema', () => {
     const parsed = CreationJsonSchema.parse(document);
     expect(parsed.relay_hint).toEqual({ hop: 2 });
     expect(parsed.future_flag).toBe(true);
-    expect(parsed.orchestrator.relay_host).toBe('relay-1');
+    expect(parsed.orchestrator?.relay_host).toBe('relay-1');
   });
 
   it('accepts a project-level record without run scope, plugins, overrides or freshness', () => {
@@ -138,13 +138,14 @@ describe('ValidationOverrideSchema', () => {
 });
 
 describe('marker and equipment schemas', () => {
-  it('accepts a run-kind marker at version 1.0 only', () => {
+  it('accepts a run-kind marker at any 1.x minor (§11.9.2) and refuses another major', () => {
     const marker = { schema_version: '1.0', run_kind: 'test', created_at: '2026-04-17T14:32:59Z', project: 'P', equipment: 'CONFOCAL_01' };
     expect(RunKindMarkerSchema.parse(marker)).toEqual(marker);
-    expect(RunKindMarkerSchema.safeParse({ ...marker, schema_version: '1.1' }).success).toBe(false);
+    expect(RunKindMarkerSchema.safeParse({ ...marker, schema_version: '1.1' }).success).toBe(true);
+    expect(RunKindMarkerSchema.safeParse({ ...marker, schema_version: '2.0' }).success).toBe(false);
   });
 
-  it('accepts equipment.json at version 1.0 only', () => {
+  it('accepts equipment.json at any 1.x minor and refuses another major', () => {
     const record = {
       schema_version: '1.0',
       id: 'CONFOCAL_01',

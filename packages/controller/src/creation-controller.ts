@@ -4,6 +4,7 @@ import { CacheWriter } from '@exlab/core/cache';
 import { ExLabError, describeError } from '@exlab/core/errors';
 import { equipmentDir, projectDir, runDir } from '@exlab/core/paths';
 import type { Config, RunCreateRequest, SessionHandle } from '@exlab/core/schemas';
+import { resolveReadmeLayers, templateReadmeFields } from '@exlab/core/readme';
 import { resolveAnswers, resolveTemplate } from '@exlab/core/template';
 import { gateRunRequest } from './creation-gate.js';
 import { resolveLimsProject } from './lims-project.js';
@@ -71,6 +72,14 @@ export class CreationController {
     const createdAt = request.run_date !== undefined ? new Date(request.run_date) : this.#clock();
     const destination = runDir(projectDirectory, request.run_kind, createdAt);
     const manifest = await resolveTemplate(config.paths.templates_dir, request.template_path, 'run', request.run_kind);
+    // requirements B3 step 11: README fields are checked before anything is written.
+    const readmeLayers = resolveReadmeLayers({
+      templateFields: templateReadmeFields(manifest),
+      configFields: config.readme.defaults,
+      values: request.readme_extra,
+      customFields: request.readme_custom_fields,
+      template: { name: manifest.name, version: manifest.version },
+    });
     const limsProject = await resolveLimsProject(config, projectDirectory, request);
     if (await exists(destination)) {
       throw new ExLabError(
@@ -118,6 +127,8 @@ export class CreationController {
         createdBy: this.#options.osUser ?? safeUserName(),
         hostname: this.#options.hostname ?? osHostname(),
         cache: this.#cache,
+        readmeLayers,
+        core: { label: gated.label, operator: gated.operator, objective: gated.objective },
       });
       session.state = 'done';
       session.result = { path: outcome.path, sync_status: outcome.creation.sync_status, blocked: false, findings: [] };

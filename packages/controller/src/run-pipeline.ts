@@ -12,6 +12,7 @@ import {
   type LimsProjectRef,
   type RunCreateRequest,
 } from '@exlab/core/schemas';
+import { writeReadme, type ReadmeLayers } from '@exlab/core/readme';
 import { renderTemplate, writeAnswersFile, type RenderResult, type TemplateManifest } from '@exlab/core/template';
 
 /** Everything the run pipeline needs, already checked by the gate. */
@@ -33,6 +34,10 @@ export interface RunPlan {
   hostname: string;
   /** Writes the run's creation.json and the folder-level records. */
   cache: CacheWriter;
+  /** The resolved README layers (checked at the gate). */
+  readmeLayers: ReadmeLayers;
+  /** Trimmed core fields. */
+  core: { label: string; operator: string; objective: string };
 }
 
 /** What the pipeline produced. */
@@ -68,6 +73,23 @@ export async function createRunTree(plan: RunPlan): Promise<RunOutcome> {
   try {
     rendered = await renderTemplate(plan.manifest, staging, plan.renderContext);
     await writeAnswersFile(staging, plan.manifest, plan.answers);
+    await writeReadme(
+      staging,
+      {
+        core: plan.core,
+        layers: plan.readmeLayers,
+        system: {
+          createdBy: plan.createdBy,
+          equipment: { id: plan.equipment.id, label: plan.equipment.label },
+          template: { name: plan.manifest.name, version: plan.manifest.version },
+          project: plan.limsProject.short_id,
+          run: basename(plan.destination),
+          runKind: plan.request.run_kind,
+        },
+        createdAt: plan.createdAt,
+      },
+      plan.cache,
+    );
     const runFolder = basename(plan.destination);
     const kindFolder = basename(parent);
     creation = await plan.cache.createCreation(staging, {

@@ -12,6 +12,8 @@ const RUN_FILES = [
   '.exlab-answers.yml',
   '.exlab-wizard/',
   '.exlab-wizard/creation.json',
+  '.exlab-wizard/readme_fields.json',
+  'README.md',
   'acquisition_notes.md',
   'processed/',
   'processed/README.txt',

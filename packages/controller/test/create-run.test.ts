@@ -60,6 +60,8 @@ describe('createRun on success', () => {
       '.exlab-answers.yml',
       '.exlab-wizard/',
       '.exlab-wizard/creation.json',
+      '.exlab-wizard/readme_fields.json',
+      'README.md',
       'acquisition_notes.md',
       'processed/',
       'processed/README.txt',

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { CreationController } from '@exlab/controller';
 import { readCreationJson } from '@exlab/core/cache';
 import { ExLabError } from '@exlab/core/errors';
@@ -94,5 +95,38 @@ describe('secret answers', () => {
     expect(await readFile(join(run, 'pin.txt'), 'utf8')).toBe('pin=4711\n');
     expect((await readCreationJson(run)).variables).not.toHaveProperty('scope_pin');
     expect(await readFile(join(run, '.exlab-answers.yml'), 'utf8')).not.toContain('4711');
+  });
+});
+
+describe('README generation in a creation', () => {
+  it('writes README.md whose front matter records a test run, with readme_fields.json beside it', async () => {
+    const handle = await controller().createRun(
+      runRequest({ run_kind: 'test', readme_custom_fields: [{ label: 'Collaborator', value: 'Dr. J. Lee' }] }),
+    );
+    const run = handle.result?.path ?? '';
+    const readme = await readFile(join(run, 'README.md'), 'utf8');
+    const end = readme.indexOf('\n---\n', 4);
+    const meta = parseYaml(readme.slice(4, end)) as Record<string, unknown>;
+    expect(meta).toMatchObject({
+      label: 'Slice 4 baseline',
+      operator: 'ada',
+      custom_fields: [{ label: 'Collaborator', value: 'Dr. J. Lee' }],
+      system: { run_kind: 'test', project: 'PROJ-0001', run: 'TestRun_2026-03-02T09-15', created_by: 'ada-os' },
+    });
+    const fields = JSON.parse(await readFile(join(run, '.exlab-wizard', 'readme_fields.json'), 'utf8')) as {
+      system_fields: { created: string };
+    };
+    expect(fields.system_fields.created).toBe('2026-03-02T09:15:00Z');
+  });
+
+  it('refuses a blank required README field from the lab config before writing anything', async () => {
+    const config = {
+      ...lab.config,
+      readme: { defaults: [{ id: 'irb_protocol', label: 'IRB protocol', type: 'string' as const, required: true }] },
+    };
+    const ctl = new CreationController({ getConfig: () => config });
+    const error = await refusal(ctl.createRun(runRequest({ readme_extra: { irb_protocol: ' ' } })));
+    expect(error).toMatchObject({ code: 'validation_failed', field: 'irb_protocol' });
+    expect(await listTree(lab.localRoot)).toEqual([]);
   });
 });

@@ -112,6 +112,7 @@ export function runRequest(overrides: Partial<RunCreateRequest> = {}): RunCreate
     run_date: '2026-03-02T09:15:00Z',
     variables: { sample_id: 'S-042', objective_lens: '63x oil', laser_power_pct: 7.5 },
     readme_extra: {},
+    readme_custom_fields: [],
     ...overrides,
   };
 }

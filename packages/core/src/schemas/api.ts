@@ -34,6 +34,8 @@ export const RunCreateRequestSchema = z.strictObject({
   lims_project: LimsProjectInputSchema.optional(),
   variables: z.record(z.string(), VariableValueSchema).default({}),
   readme_extra: z.record(z.string(), VariableValueSchema).default({}),
+  /** Ad-hoc README fields the operator added, in order (§10.4). */
+  readme_custom_fields: z.array(z.strictObject({ label: z.string(), value: z.string() })).default([]),
 });
 /** A run creation request. */
 export type RunCreateRequest = z.infer<typeof RunCreateRequestSchema>;

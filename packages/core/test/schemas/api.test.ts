@@ -18,8 +18,14 @@ function problemPaths(body: unknown): string[] {
 }
 
 describe('RunCreateRequestSchema', () => {
-  it('applies run_kind experimental and empty variables and readme_extra by default', () => {
-    expect(RunCreateRequestSchema.parse(minimal)).toEqual({ ...minimal, run_kind: 'experimental', variables: {}, readme_extra: {} });
+  it('applies run_kind experimental and empty variables, readme_extra and readme_custom_fields by default', () => {
+    expect(RunCreateRequestSchema.parse(minimal)).toEqual({
+      ...minimal,
+      run_kind: 'experimental',
+      variables: {},
+      readme_extra: {},
+      readme_custom_fields: [],
+    });
   });
 
   it('keeps every field a full request gives', () => {
@@ -30,6 +36,7 @@ describe('RunCreateRequestSchema', () => {
       lims_project: { uid: 'u-1', short_id: 'PROJ-0042', name: 'Cortex Q3 Pilot' },
       variables: { sample_id: 'S-1', laser_power_pct: 5.5, z_stack: true, tags: ['a'], extra: { k: 1 }, note: null },
       readme_extra: { buffer: 'PBS' },
+      readme_custom_fields: [{ label: 'Collaborator', value: 'Dr. J. Lee' }],
     };
     expect(RunCreateRequestSchema.parse(full)).toEqual(full);
   });

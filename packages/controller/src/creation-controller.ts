@@ -5,7 +5,7 @@ import { ExLabError, describeError } from '@exlab/core/errors';
 import { equipmentDir, projectDir, runDir } from '@exlab/core/paths';
 import type { Config, RunCreateRequest, SessionHandle } from '@exlab/core/schemas';
 import { resolveReadmeLayers, templateReadmeFields } from '@exlab/core/readme';
-import { resolveAnswers, resolveTemplate } from '@exlab/core/template';
+import { resolveAnswers, resolveTemplateFor } from '@exlab/core/template';
 import { gateRunRequest } from './creation-gate.js';
 import { resolveLimsProject } from './lims-project.js';
 import { createRunTree } from './run-pipeline.js';
@@ -71,7 +71,7 @@ export class CreationController {
     const projectDirectory = projectDir(equipmentDirectory, request.project_name);
     const createdAt = request.run_date !== undefined ? new Date(request.run_date) : this.#clock();
     const destination = runDir(projectDirectory, request.run_kind, createdAt);
-    const manifest = await resolveTemplate(config.paths.templates_dir, request.template_path, 'run', request.run_kind);
+    const manifest = await resolveTemplateFor(config, gated.equipment.id, request.template_path, 'run', request.run_kind);
     // requirements B3 step 11: README fields are checked before anything is written.
     const readmeLayers = resolveReadmeLayers({
       templateFields: templateReadmeFields(manifest),

@@ -130,3 +130,16 @@ describe('README generation in a creation', () => {
     expect(await listTree(lab.localRoot)).toEqual([]);
   });
 });
+
+describe('per-equipment templates (§5.0)', () => {
+  it('creates a run from a template in the equipment folder, which wins over a global one of the same name', async () => {
+    const own = join(lab.localRoot, EQUIPMENT_ID, '.exlab-wizard', 'templates', 'imaging_run');
+    await mkdir(own, { recursive: true });
+    await writeFile(join(own, 'copier.yml'), '_exlab_type: run\n_exlab_version: "7.0"\n_exlab_run_scope: both\n');
+    await writeFile(join(own, 'scope_only.txt.jinja'), 'made on {{ project_name }}\n');
+    const handle = await controller().createRun(runRequest({ variables: {} }));
+    const run = handle.result?.path ?? '';
+    expect(await readFile(join(run, 'scope_only.txt'), 'utf8')).toBe('made on Cortex Q3 Pilot\n');
+    expect((await readCreationJson(run)).template).toMatchObject({ name: 'imaging_run', version: '7.0', source_path: own });
+  });
+});

@@ -79,7 +79,8 @@ function writtenAsFloat(document: Document, path: readonly string[]): boolean {
   return isScalar(node) && typeof node.value === 'number' && (node.minFractionDigits !== undefined || node.format === 'EXP');
 }
 
-function parseQuestion(name: string, spec: unknown, template: string, document: Document): TemplateQuestion {
+/** Reads one question of a manifest (core.md D3); a type outside {@link QUESTION_TYPES} is a TemplateLoadError naming `<name>.type`. */
+export function parseQuestion(name: string, spec: unknown, template: string, document: Document): TemplateQuestion {
   if (spec !== null && typeof spec === 'object' && !Array.isArray(spec)) {
     const long = spec as Record<string, unknown>;
     const type = long.type ?? inferType(long.default, writtenAsFloat(document, [name, 'default']));
@@ -118,31 +119,46 @@ function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
+/** The manifest file of a template folder and its text; undefined when neither copier.yml nor copier.yaml can be read. */
+export async function readManifestSource(dir: string): Promise<{ file: string; text: string } | undefined> {
+  for (const file of [FILE_NAMES.copierManifest, FILE_NAMES.copierManifestAlt]) {
+    const text = await readFile(join(dir, file), 'utf8').catch(() => undefined);
+    if (text !== undefined) return { file, text };
+  }
+  return undefined;
+}
+
+/**
+ * Parses manifest text as Copier does (YAML 1.1 as PyYAML reads it: `yes` and `on` are booleans,
+ * dates stay text). A document that is not a mapping counts as `{}` (core.md D2). Throws the
+ * first YAML error.
+ */
+export function parseManifestYaml(text: string): { document: Document; raw: Record<string, unknown> } {
+  const document = parseDocument(text, { version: '1.1', customTags: manifestTags });
+  const firstError = document.errors[0];
+  if (firstError) throw firstError;
+  const parsed: unknown = document.toJS();
+  const raw = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  return { document, raw };
+}
+
 /**
  * Reads and checks `<dir>/copier.yml` (core.md D2). Every problem is a TemplateLoadError naming
  * the template, the key and the allowed values; `expectedType` also checks `_exlab_type`.
  */
 export async function loadTemplateManifest(dir: string, expectedType?: TemplateType): Promise<TemplateManifest> {
   const name = basename(dir);
-  let text: string | undefined;
-  for (const file of [FILE_NAMES.copierManifest, FILE_NAMES.copierManifestAlt]) {
-    text = await readFile(join(dir, file), 'utf8').catch(() => undefined);
-    if (text !== undefined) break;
-  }
-  if (text === undefined) {
+  const source = await readManifestSource(dir);
+  if (source === undefined) {
     throw new TemplateLoadError(`Template "${name}" has no readable ${FILE_NAMES.copierManifest} in ${dir}.`, {
       field: 'copier.yml',
       details: { template: name, path: dir },
     });
   }
-  let parsed: unknown;
+  let raw: Record<string, unknown>;
   let document: Document;
   try {
-    // Copier reads manifests as YAML 1.1 (PyYAML), so `yes` and `on` are booleans here too.
-    document = parseDocument(text, { version: '1.1', customTags: manifestTags });
-    const firstError = document.errors[0];
-    if (firstError) throw firstError;
-    parsed = document.toJS();
+    ({ document, raw } = parseManifestYaml(source.text));
   } catch (error) {
     throw new TemplateLoadError(`Template "${name}": copier.yml is not valid YAML: ${(error as Error).message}`, {
       field: 'copier.yml',
@@ -150,7 +166,6 @@ export async function loadTemplateManifest(dir: string, expectedType?: TemplateT
       cause: error,
     });
   }
-  const raw = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
 
   const type = raw._exlab_type;
   if (typeof type !== 'string' || !(TEMPLATE_TYPES as readonly string[]).includes(type)) {

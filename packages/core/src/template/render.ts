@@ -1,11 +1,12 @@
 import { constants as fsConstants } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { FILE_NAMES } from '../constants/index.js';
 import { ExLabError } from '../errors/index.js';
 import { writeFileAtomic } from '../io/index.js';
 import { createTemplateEnvironment, renderString } from './environment.js';
+import { settleBounded, valuesOrFirstError } from './bounded-map.js';
 import { compileGlob, matchesAny } from './glob.js';
 import type { TemplateManifest } from './manifest.js';
 
@@ -21,6 +22,9 @@ export const DEFAULT_TEMPLATE_EXCLUDES = [
   '.svn',
 ] as const;
 
+/** File reads, renders and writes in flight at once while rendering. */
+const IO_CONCURRENCY = 16;
+
 /** What {@link renderTemplate} did. */
 export interface RenderResult {
   /** Files written, relative to the destination, POSIX separators, sorted. */
@@ -31,13 +35,11 @@ export interface RenderResult {
 
 interface PlannedFile {
   source: string;
+  /** `source` relative to the template folder, POSIX separators. */
+  relativeSource: string;
   target: string;
   relativeTarget: string;
   render: boolean;
-}
-
-function toPosix(path: string): string {
-  return sep === '/' ? path : path.split(sep).join('/');
 }
 
 // A Jinja syntax error in a template is the template's fault: report it as a load error naming the file, not as internal_error.
@@ -51,7 +53,10 @@ function renderOrFail(
   try {
     return renderString(env, source, context);
   } catch (error) {
-    throw new ExLabError('template_load_error', `Template "${template}": ${relSource} could not be rendered: ${(error as Error).message}`, {
+    // A syntax error found while compiling carries its position but does not print it.
+    const { lineno, message } = error as { lineno?: unknown; message?: string };
+    const at = typeof lineno === 'number' && !String(message).includes('[Line') ? ` (line ${lineno})` : '';
+    throw new ExLabError('template_load_error', `Template "${template}": ${relSource} could not be rendered: ${String(message)}${at}`, {
       field: relSource,
       details: { template },
       cause: error,
@@ -63,7 +68,7 @@ function renderOrFail(
 function assertNoClashes(manifest: TemplateManifest, planned: readonly PlannedFile[]): void {
   const sourceOf = new Map<string, string>();
   const clash = (file: PlannedFile, other: string, path: string): ExLabError => {
-    const source = toPosix(relative(manifest.path, file.source));
+    const source = file.relativeSource;
     return new ExLabError('template_load_error', `Template "${manifest.name}": ${source} and ${other} both render to ${path}.`, {
       field: source,
       details: { template: manifest.name, path },
@@ -72,7 +77,7 @@ function assertNoClashes(manifest: TemplateManifest, planned: readonly PlannedFi
   for (const file of planned) {
     const other = sourceOf.get(file.relativeTarget);
     if (other !== undefined) throw clash(file, other, file.relativeTarget);
-    sourceOf.set(file.relativeTarget, toPosix(relative(manifest.path, file.source)));
+    sourceOf.set(file.relativeTarget, file.relativeSource);
   }
   for (const file of planned) {
     const segments = file.relativeTarget.split('/');
@@ -102,12 +107,12 @@ export async function renderTemplate(
   // Folders are created even when empty, as Copier does (e.g. an empty `raw/` for instrument output).
   const folders: string[] = [];
 
-  const walk = async (sourceDir: string, targetSegments: string[]): Promise<void> => {
+  const walk = async (sourceDir: string, relativeDir: string, targetSegments: string[]): Promise<void> => {
     const entries = await readdir(sourceDir, { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const sourcePath = join(sourceDir, entry.name);
-      const relSource = toPosix(relative(manifest.path, sourcePath));
+      const relSource = relativeDir === '' ? entry.name : `${relativeDir}/${entry.name}`;
       if (matchesAny(excludes, relSource)) continue;
       const isJinja = entry.isFile() && entry.name.endsWith(FILE_NAMES.jinjaSuffix);
       const rawName = isJinja ? entry.name.slice(0, -FILE_NAMES.jinjaSuffix.length) : entry.name;
@@ -126,34 +131,38 @@ export async function renderTemplate(
       const segments = [...targetSegments, renderedName];
       if (entry.isDirectory()) {
         folders.push(join(destination, ...segments));
-        await walk(sourcePath, segments);
+        await walk(sourcePath, relSource, segments);
       } else if (entry.isFile()) {
-        planned.push({ source: sourcePath, target: join(destination, ...segments), relativeTarget: segments.join('/'), render: isJinja });
+        planned.push({
+          source: sourcePath,
+          relativeSource: relSource,
+          target: join(destination, ...segments),
+          relativeTarget: segments.join('/'),
+          render: isJinja,
+        });
       }
     }
   };
-  await walk(manifest.path, []);
+  await walk(manifest.path, '', []);
   assertNoClashes(manifest, planned);
 
-  // Render everything in memory first so a conflict fails before any write.
-  const outputs: { file: PlannedFile; content: Buffer | string | null }[] = [];
-  const result: RenderResult = { written: [], kept: [] };
-  for (const file of planned) {
-    const content = file.render
-      ? renderOrFail(env, await readFile(file.source, 'utf8'), context, manifest.name, toPosix(relative(manifest.path, file.source)))
-      : null;
-    const existing = await stat(file.target).catch(() => undefined);
-    if (existing) {
-      if (matchesAny(skipIfExists, file.relativeTarget)) {
-        result.kept.push(file.relativeTarget);
-        continue;
-      }
+  // Into a folder that does not exist yet (a new run) nothing can clash, so no target needs a stat.
+  const destinationExists = await stat(destination).then(
+    () => true,
+    () => false,
+  );
+  // Read, render and compare everything first, so a conflict fails before any write.
+  const prepared = valuesOrFirstError(
+    await settleBounded(planned, IO_CONCURRENCY, async (file) => {
+      const content = file.render
+        ? renderOrFail(env, await readFile(file.source, 'utf8'), context, manifest.name, file.relativeSource)
+        : null;
+      const existing = destinationExists ? await stat(file.target).catch(() => undefined) : undefined;
+      if (!existing) return { file, content, keep: false };
+      if (matchesAny(skipIfExists, file.relativeTarget)) return { file, content, keep: true };
       const before = existing.isFile() ? await readFile(file.target) : undefined;
       const after = content === null ? await readFile(file.source) : Buffer.from(content, 'utf8');
-      if (before?.equals(after)) {
-        result.kept.push(file.relativeTarget);
-        continue;
-      }
+      if (before?.equals(after)) return { file, content, keep: true };
       throw new ExLabError(
         'destination_exists',
         `${file.target} already exists with different content; a template never overwrites a file.`,
@@ -162,16 +171,20 @@ export async function renderTemplate(
           details: { path: file.target },
         },
       );
-    }
-    outputs.push({ file, content });
-  }
+    }),
+  );
+  const result: RenderResult = { written: [], kept: prepared.filter((p) => p.keep).map((p) => p.file.relativeTarget) };
+  const outputs = prepared.filter((p) => !p.keep);
+  // Parents come before their children in walk order; the destination itself is made first for root-level files.
+  await mkdir(destination, { recursive: true });
   for (const folder of folders) await mkdir(folder, { recursive: true });
-  for (const { file, content } of outputs) {
-    await mkdir(join(file.target, '..'), { recursive: true });
-    if (content === null) await copyFile(file.source, file.target, fsConstants.COPYFILE_EXCL);
-    else await writeFile(file.target, content, { flag: 'wx' });
-    result.written.push(file.relativeTarget);
-  }
+  valuesOrFirstError(
+    await settleBounded(outputs, IO_CONCURRENCY, async ({ file, content }) => {
+      if (content === null) await copyFile(file.source, file.target, fsConstants.COPYFILE_EXCL);
+      else await writeFile(file.target, content, { flag: 'wx' });
+    }),
+  );
+  result.written = outputs.map((o) => o.file.relativeTarget);
   result.written.sort();
   result.kept.sort();
   return result;

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { templateReadmeFields } from '@exlab/core/readme';
 import { starterDir, starterTemplatesDir } from '@exlab/core/starter';
-import { listTemplates, loadTemplateManifest, renderTemplate, resolveAnswers, resolveTemplate } from '@exlab/core/template';
+import { lintTemplate, listTemplates, loadTemplateManifest, renderTemplate, resolveAnswers, resolveTemplate } from '@exlab/core/template';
 
 const BASE_CONTEXT = {
   label: 'Pilot scan',
@@ -36,12 +37,94 @@ describe('starterTemplatesDir', () => {
     expect(existsSync(join(starterTemplatesDir(), 'imaging_run', 'copier.yml'))).toBe(true);
   });
 
-  it('offers imaging_run for experimental and test runs and rejects nothing', async () => {
-    for (const kind of ['experimental', 'test'] as const) {
+  it('offers imaging_run for both run kinds, the confocal acquisition for experiments and the calibration for tests', async () => {
+    const runs = async (kind: 'experimental' | 'test') => {
       const { templates, rejected } = await listTemplates(starterTemplatesDir(), 'run', kind);
-      expect(templates.map((t) => t.name)).toContain('imaging_run');
       expect(rejected).toEqual([]);
+      return templates.map((t) => t.name);
+    };
+    expect(await runs('experimental')).toEqual(['confocal_acquisition', 'imaging_run']);
+    expect(await runs('test')).toEqual(['confocal_calibration', 'imaging_run']);
+  });
+
+  it('ships one project template and one equipment template (§15.4)', async () => {
+    expect((await listTemplates(starterTemplatesDir(), 'project')).templates.map((t) => t.name)).toEqual(['project_basic']);
+    expect((await listTemplates(starterTemplatesDir(), 'equipment')).templates.map((t) => t.name)).toEqual(['instrument_logbook']);
+  });
+});
+
+describe('every starter template', async () => {
+  const names = (await readdir(starterTemplatesDir(), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+
+  it('is a template folder', () => {
+    expect(names.sort()).toEqual(['confocal_acquisition', 'confocal_calibration', 'imaging_run', 'instrument_logbook', 'project_basic']);
+  });
+
+  it.each(names)('%s lints with zero findings', async (name) => {
+    expect(await lintTemplate(join(starterTemplatesDir(), name))).toEqual([]);
+  });
+
+  it.each(names)('%s renders from its defaults with no Jinja left over', async (name) => {
+    const manifest = await loadTemplateManifest(join(starterTemplatesDir(), name));
+    const context = manifest.type === 'run' ? BASE_CONTEXT : { ...BASE_CONTEXT, run_kind: undefined };
+    const answers = resolveAnswers(manifest, {}, context);
+    const result = await renderTemplate(manifest, destination, { ...context, ...answers });
+    expect(result.written.length).toBeGreaterThan(0);
+    for (const file of result.written) {
+      expect(file).not.toMatch(/\{|\}/);
+      expect(await readFile(join(destination, file), 'utf8'), file).not.toMatch(/\{\{|\{%|\{#/);
     }
+  });
+
+  it.each(names.filter((n) => n !== 'instrument_logbook'))('%s declares README fields beyond the core ones', async (name) => {
+    const manifest = await loadTemplateManifest(join(starterTemplatesDir(), name));
+    expect(templateReadmeFields(manifest).length).toBeGreaterThan(0);
+  });
+});
+
+describe('the confocal starter run templates', () => {
+  it('renders the acquisition with a channel table, channel settings and a z_stack folder only when asked', async () => {
+    const manifest = await resolveTemplate(starterTemplatesDir(), 'confocal_acquisition', 'run', 'experimental');
+    const answers = resolveAnswers(manifest, { sample_id: 'S 42/b' }, BASE_CONTEXT);
+    expect(answers.sample_slug).toBe('s-42-b');
+    const result = await renderTemplate(manifest, destination, { ...BASE_CONTEXT, ...answers });
+    expect(result.written).toEqual([
+      'acquisition_log.md',
+      'processed/README.txt',
+      'raw/README.txt',
+      'settings/acquisition.json',
+      'settings/channels.yaml',
+      'z_stack/README.txt',
+    ]);
+    const log = await readFile(join(destination, 'acquisition_log.md'), 'utf8');
+    expect(log).toContain('| 1 | DAPI | 405 | 2 |\n| 2 | GFP | 488 | 5 |\n');
+    expect(log).toContain('Step 0.5 um; images go in z_stack/.');
+    expect(parseYaml(await readFile(join(destination, 'settings', 'channels.yaml'), 'utf8'))).toMatchObject({
+      sample_id: 'S 42/b',
+      channels: [{ name: 'DAPI' }, { name: 'GFP' }],
+    });
+    expect(JSON.parse(await readFile(join(destination, 'settings', 'acquisition.json'), 'utf8'))).toEqual({
+      sample_id: 'S 42/b',
+      operator: 'ada',
+      run_kind: 'experimental',
+      z_stack: true,
+      z_step_um: 0.5,
+    });
+
+    const flat = resolveAnswers(manifest, { z_stack: false }, BASE_CONTEXT);
+    const other = join(destination, 'flat');
+    expect((await renderTemplate(manifest, other, { ...BASE_CONTEXT, ...flat })).written).not.toContain('z_stack/README.txt');
+  });
+
+  it('renders the calibration checklist with one line per laser and a psf folder only when asked', async () => {
+    const manifest = await resolveTemplate(starterTemplatesDir(), 'confocal_calibration', 'run', 'test');
+    const context = { ...BASE_CONTEXT, run_kind: 'test' };
+    const answers = resolveAnswers(manifest, { measure_psf: true, laser_lines_nm: [488, 640] }, context);
+    const result = await renderTemplate(manifest, destination, { ...context, ...answers });
+    expect(result.written).toEqual(['calibration_checklist.md', 'psf/README.txt', 'raw/README.txt']);
+    const checklist = await readFile(join(destination, 'calibration_checklist.md'), 'utf8');
+    expect(checklist.match(/^- \[ \] \d+ nm:/gm)).toEqual(['- [ ] 488 nm:', '- [ ] 640 nm:']);
+    expect(checklist).toContain('- [ ] PSF stacks saved in psf/\n');
   });
 });
 

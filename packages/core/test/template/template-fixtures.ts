@@ -52,3 +52,27 @@ export async function treeSnapshot(dir: string): Promise<Record<string, string>>
   files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return Object.fromEntries(files);
 }
+
+/** Root of the acceptance fixtures: each holds a `template/` and the `expected/` tree it renders to. */
+export const ACCEPTANCE_FIXTURES = join(import.meta.dirname, 'fixtures', 'acceptance');
+
+/** One entry of a folder tree: a folder (`path/`) or a file with its bytes. */
+export interface TreeEntry {
+  /** Relative POSIX path; folders end in `/`. */
+  path: string;
+  /** File bytes; undefined for a folder. */
+  bytes: Buffer | undefined;
+}
+
+/** Every folder and file under `dir`, sorted by path, files with their bytes. */
+export async function readTree(dir: string): Promise<TreeEntry[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const tree: TreeEntry[] = [];
+  for (const entry of entries) {
+    const full = join(entry.parentPath, entry.name);
+    const path = relative(dir, full).split(sep).join('/');
+    if (entry.isDirectory()) tree.push({ path: `${path}/`, bytes: undefined });
+    else if (entry.isFile()) tree.push({ path, bytes: await readFile(full) });
+  }
+  return tree.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

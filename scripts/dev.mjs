@@ -41,7 +41,13 @@ const task = process.argv[2];
 const rest = process.argv.slice(3);
 const lockfile = existsSync(join(root, 'pnpm-lock.yaml'));
 // Never stop to ask: a moved pnpm store or a pnpm upgrade would otherwise abort without a terminal.
-pnpm(['install', ...(lockfile ? ['--frozen-lockfile'] : []), '--prefer-offline', '--reporter=append-only', '--config.confirm-modules-purge=false']);
+pnpm([
+  'install',
+  ...(lockfile ? ['--frozen-lockfile'] : []),
+  '--prefer-offline',
+  '--reporter=append-only',
+  '--config.confirm-modules-purge=false',
+]);
 
 if (task === 'start') {
   pnpm(['exec', 'turbo', 'run', 'build', '--filter=@exlab/cli...', '--output-logs=errors-only']);

@@ -1,6 +1,24 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_CODES, LOG_LEVELS, PRODUCT_VERSION, type LogLevel } from '@exlab/core/constants';
 import { configCheckCommand } from './commands/config-check.js';
+import {
+  PROBLEMS_USAGE_EXIT,
+  problemsCommand,
+  problemsOverrideCommand,
+  problemsRevokeCommand,
+  type OverrideFlags,
+  type ProblemsFlags,
+  type RevokeFlags,
+} from './commands/problems.js';
+import {
+  TEMPLATES_USAGE_EXIT,
+  templatesLintCommand,
+  templatesListCommand,
+  templatesNewCommand,
+  type TemplatesLintFlags,
+  type TemplatesListFlags,
+  type TemplatesNewFlags,
+} from './commands/templates.js';
 import { startCommand, type StartFlags } from './commands/start.js';
 import { statusCommand, type StatusFlags } from './commands/status.js';
 import { stopCommand, type StopFlags } from './commands/stop.js';
@@ -12,6 +30,19 @@ export interface CliEnvironment {
   output?: Output;
   /** Environment variables. */
   env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** A parse error of a command whose usage errors exit with their own code (`problems`: 2). */
+class CommandUsageError extends CommanderError {}
+
+const HELP_CODES = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
+
+/** exitOverride callback giving a command's parse errors `code` instead of the global 64. */
+function usageExit(code: number): (error: CommanderError) => never {
+  return (error) => {
+    if (HELP_CODES.has(error.code)) throw error;
+    throw new CommandUsageError(code, error.code, error.message);
+  };
 }
 
 function parsePort(value: string): number {
@@ -88,12 +119,78 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
       exitCode = await configCheckCommand(file, output, env);
     });
 
+  const problems = program
+    .command('problems')
+    .description('list naming problems in the lab (§8.1): exit 0 when nothing blocks sync, 1 when a hard finding does, 2 on usage errors')
+    .option('--config <file>', 'config.yaml to use (default: the OS config path, else the demo lab config)')
+    .option('--scope <scope>', 'all, an equipment id, or a project folder path', 'all')
+    .option('--json', 'print the problems report as JSON ({findings, audit_at})')
+    .exitOverride(usageExit(PROBLEMS_USAGE_EXIT))
+    .action(async (flags: ProblemsFlags) => {
+      exitCode = await problemsCommand(flags, output, env);
+    });
+  problems
+    .command('override <run_path>')
+    .description('record an override of a hard finding on a run (prints the new entry id)')
+    .requiredOption('--class <class>', 'the hard rule to override, e.g. leftover_jinja_marker')
+    .requiredOption('--reason <text>', 'why (10 to 500 characters)')
+    .option('--expires <date>', 'UTC time (2026-12-31T18:00:00Z) or date (end of that day, UTC) when the override lapses')
+    .option('--operator <name>', 'who records it (default: the OS user)')
+    .action(async (runPath: string, flags: OverrideFlags) => {
+      exitCode = await problemsOverrideCommand(runPath, flags, output, env);
+    });
+  problems
+    .command('revoke <run_path>')
+    .description('revoke an override by id (appends a tombstone; prints its id)')
+    .requiredOption('--id <id>', 'id of the override to revoke')
+    .requiredOption('--reason <text>', 'why (10 to 500 characters)')
+    .option('--operator <name>', 'who revokes it (default: the OS user)')
+    .action(async (runPath: string, flags: RevokeFlags) => {
+      exitCode = await problemsRevokeCommand(runPath, flags, output, env);
+    });
+
+  const templates = program
+    .command('templates')
+    .description('list, lint and scaffold Copier-style templates (§5)')
+    .exitOverride(usageExit(TEMPLATES_USAGE_EXIT));
+  templates
+    .command('list')
+    .description('list the templates a lab (and an equipment) can use')
+    .option('--config <file>', 'config.yaml to use (default: the OS config path, else the demo lab)')
+    .option('--equipment <id>', "include this equipment's own templates")
+    .option('--json', 'print JSON')
+    .exitOverride(usageExit(TEMPLATES_USAGE_EXIT))
+    .action(async (flags: TemplatesListFlags) => {
+      exitCode = await templatesListCommand(flags, output, env);
+    });
+  templates
+    .command('lint <paths...>')
+    .description('check templates and list every problem with file and key (exit 0 clean, 1 problems, 2 usage)')
+    .option('--json', 'print {templates: [{path, name, findings}]}')
+    .option('--strict', 'warnings fail the lint too')
+    .exitOverride(usageExit(TEMPLATES_USAGE_EXIT))
+    .action(async (paths: string[], flags: TemplatesLintFlags) => {
+      exitCode = await templatesLintCommand(paths, flags, output);
+    });
+  templates
+    .command('new <name>')
+    .description('scaffold a template that lints clean')
+    .requiredOption('--type <type>', 'run or project')
+    .option('--scope <scope>', 'run scope: experimental, test or both (default both)')
+    .option('--dir <dir>', 'folder to create it in (default: paths.templates_dir)')
+    .option('--equipment <id>', "create it in this equipment's own templates folder")
+    .option('--config <file>', 'config.yaml to use when --dir is not given')
+    .exitOverride(usageExit(TEMPLATES_USAGE_EXIT))
+    .action(async (name: string, flags: TemplatesNewFlags) => {
+      exitCode = await templatesNewCommand(name, flags, output, env);
+    });
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help')
-        return EXIT_CODES.ok;
+      if (HELP_CODES.has(error.code)) return EXIT_CODES.ok;
+      if (error instanceof CommandUsageError) return error.exitCode;
       if (error.code === 'commander.executeSubCommandAsync') return EXIT_CODES.failure;
       return EXIT_CODES.usage;
     }

@@ -1,0 +1,230 @@
+// Audit of a whole lab (§11.8: "cheap enough to run every 30 s on tens of thousands of files")
+// against the floor measured in the same run: the same tree walked with readdir(withFileTypes)
+// and every creation.json read and JSON-parsed, no rules, with the same bounded-pool
+// concurrency as the validator. Trees come from the synthetic generator (tools/), ~2% problems.
+//
+//   pnpm --filter @exlab/core bench            sizes 1k, 10k, 50k runs
+//   BENCH_SIZES=1000,10000 BENCH_ROUNDS=7 ...   fewer sizes, more rounds
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, type Dirent } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { AnswerKey } from '../../../tools/src/tree-generator/index.js';
+import { loadConfig } from '../src/config/index.js';
+import { FILE_NAMES } from '../src/constants/index.js';
+import { audit } from '../src/validator/index.js';
+
+const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,50000')
+  .split(',')
+  .map((s) => Number(s.trim()))
+  .filter((n) => Number.isInteger(n) && n > 0);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
+const PROBLEM_SHARE = 0.02;
+/** The validator's pool size (validator/audit.ts IO_CONCURRENCY), so the floor competes on equal terms. */
+const CONCURRENCY = 48;
+const GOAL = { runs: 10_000, maxMs: 1000, maxRatio: 2 };
+const GEN_TREE = join(import.meta.dirname, '..', '..', '..', 'tools', 'src', 'gen-tree.ts');
+
+// A full GC before each measured phase, so one phase's garbage does not count in the next one's RSS.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+const listDirectory = (path: string): Promise<Dirent[]> =>
+  new Promise((resolve, reject) => readdir(path, { withFileTypes: true }, (error, entries) => (error ? reject(error) : resolve(entries))));
+const readText = (path: string): Promise<string> =>
+  new Promise((resolve, reject) => readFile(path, 'utf8', (error, text) => (error ? reject(error) : resolve(text))));
+
+/** At most `limit` fs calls in flight, as the validator's IoPool (FIFO, O(1) hand-over). */
+function boundedPool(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  let waiting: ((() => void) | undefined)[] = [];
+  let head = 0;
+  const release = (): void => {
+    const next = waiting[head];
+    if (next === undefined) {
+      active -= 1;
+      return;
+    }
+    waiting[head] = undefined;
+    head += 1;
+    if (head === waiting.length) {
+      waiting = [];
+      head = 0;
+    }
+    next();
+  };
+  return async (task) => {
+    if (active < limit) active += 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      release();
+    }
+  };
+}
+
+/** The floor: list every folder below the equipment folders, read and parse each creation.json. Returns files seen. */
+async function floorWalk(labRoot: string): Promise<{ files: number; creations: number }> {
+  const run = boundedPool(CONCURRENCY);
+  let files = 0;
+  let creations = 0;
+  const visit = async (dir: string): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await run(() => listDirectory(dir));
+    } catch {
+      return;
+    }
+    const work: Promise<void>[] = [];
+    for (const entry of entries) {
+      if (entry.isSymbolicLink()) continue;
+      const child = join(dir, entry.name);
+      if (entry.name === FILE_NAMES.cacheDir) {
+        if (entry.isDirectory()) {
+          work.push(
+            run(() => readText(join(child, FILE_NAMES.creation))).then(
+              (text) => {
+                try {
+                  JSON.parse(text);
+                  creations += 1;
+                } catch {
+                  // A seeded orphan with a broken file: read, not parsed.
+                }
+              },
+              () => undefined,
+            ),
+          );
+        }
+      } else if (entry.isDirectory()) {
+        work.push(visit(child));
+      } else {
+        files += 1;
+      }
+    }
+    await Promise.all(work);
+  };
+  const equipment = (await listDirectory(labRoot)).filter((e) => e.isDirectory() && !e.isSymbolicLink());
+  await Promise.all(equipment.map((e) => visit(join(labRoot, e.name))));
+  return { files, creations };
+}
+
+/** Runs `fn` (after a full GC) while sampling RSS every 5 ms; returns its duration, result and the peak RSS seen. */
+async function measured<T>(fn: () => Promise<T>): Promise<{ ms: number; result: T; peakRss: number }> {
+  collectGarbage();
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 5);
+  const t0 = performance.now();
+  try {
+    const result = await fn();
+    const ms = performance.now() - t0;
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return { ms, result, peakRss: peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+}
+
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+const rate = (count: number, ms: number): string => `${Math.round((count / ms) * 1000).toLocaleString('en-US')}/s`;
+
+interface SizeResult {
+  runs: number;
+  files: number;
+  findings: number;
+  floorMs: number;
+  auditMs: number;
+  floorPeak: number;
+  auditPeak: number;
+}
+
+const workDir = await promisify(mkdtemp)(join(tmpdir(), 'exlab-audit-bench-'));
+const cleanup = (): Promise<void> => promisify(rm)(workDir, { recursive: true, force: true });
+process.once('SIGINT', () => {
+  void cleanup().finally(() => process.exit(130));
+});
+
+const results: SizeResult[] = [];
+try {
+  process.stdout.write(
+    `audit bench: sizes ${SIZES.join(', ')} runs, ${ROUNDS} rounds, ${PROBLEM_SHARE * 100}% problem runs, pool ${CONCURRENCY}\n`,
+  );
+  const labs: { runs: number; configPath: string; labRoot: string; expected: number }[] = [];
+  for (const runs of SIZES) {
+    // A child process writes the tree, so the generator's memory never shows in this process's RSS.
+    const out = join(workDir, `lab-${runs}`);
+    const args = [GEN_TREE, '--runs', String(runs), '--problems', String(PROBLEM_SHARE), '--seed', `bench-${runs}`, '--out', out];
+    const generated = spawnSync(process.execPath, [...process.execArgv, ...args], { encoding: 'utf8' });
+    if (generated.status !== 0) throw new RangeError(`gen-tree failed (${generated.status}): ${generated.stderr}`);
+    process.stdout.write(`  ${generated.stdout.split('\n')[0]?.replace(out, `lab-${runs}`)}\n`);
+    const key = JSON.parse(await promisify(readFile)(join(out, 'answer-key.json'), 'utf8')) as AnswerKey;
+    labs.push({ runs, configPath: join(out, 'config.yaml'), labRoot: join(out, 'lab'), expected: key.counts.findings });
+  }
+
+  for (const lab of labs) {
+    const { config } = await loadConfig(lab.configPath);
+    const auditAll = () => audit({ kind: 'all' }, { config });
+    // Warm-up (JIT, page cache), also a check that the audit sees exactly the seeded findings.
+    const warm = await auditAll();
+    if (warm.findings.length !== lab.expected) {
+      throw new RangeError(`audit of ${lab.runs} runs found ${warm.findings.length} findings; the answer key has ${lab.expected}`);
+    }
+    await floorWalk(lab.labRoot);
+    const floorMs: number[] = [];
+    const auditMs: number[] = [];
+    let floorPeak = 0;
+    let auditPeak = 0;
+    let files = 0;
+    for (let round = 0; round < ROUNDS; round += 1) {
+      // Alternate so drift (page cache, other load) hits both equally.
+      const floor = await measured(() => floorWalk(lab.labRoot));
+      floorMs.push(floor.ms);
+      floorPeak = Math.max(floorPeak, floor.peakRss);
+      files = floor.result.files;
+      const audited = await measured(auditAll);
+      auditMs.push(audited.ms);
+      auditPeak = Math.max(auditPeak, audited.peakRss);
+    }
+    results.push({
+      runs: lab.runs,
+      files,
+      findings: warm.findings.length,
+      floorMs: median(floorMs),
+      auditMs: median(auditMs),
+      floorPeak,
+      auditPeak,
+    });
+  }
+} finally {
+  await cleanup();
+}
+
+process.stdout.write(
+  '\n  runs    files     findings  floor ms  floor files/s   audit ms  audit files/s   audit/floor  peak RSS floor / audit\n',
+);
+for (const r of results) {
+  process.stdout.write(
+    `  ${String(r.runs).padEnd(7)} ${String(r.files).padEnd(9)} ${String(r.findings).padEnd(9)} ${r.floorMs.toFixed(0).padStart(8)}  ${rate(r.files, r.floorMs).padStart(13)}  ${r.auditMs.toFixed(0).padStart(9)}  ${rate(r.files, r.auditMs).padStart(13)}  ${`${(r.auditMs / r.floorMs).toFixed(2)}x`.padStart(11)}  ${mib(r.floorPeak)} / ${mib(r.auditPeak)}\n`,
+  );
+}
+process.stdout.write(`  process maxRSS over the whole bench: ${mib(process.resourceUsage().maxRSS * 1024)}\n`);
+const goal = results.find((r) => r.runs === GOAL.runs);
+if (goal) {
+  const fast = goal.auditMs < GOAL.maxMs;
+  const near = goal.auditMs / goal.floorMs <= GOAL.maxRatio;
+  process.stdout.write(
+    `\n  goal, ${GOAL.runs} runs: under ${GOAL.maxMs} ms ${fast ? 'MET' : 'MISSED'} (${goal.auditMs.toFixed(0)} ms); within ${GOAL.maxRatio}x of the floor ${near ? 'MET' : 'MISSED'} (${(goal.auditMs / goal.floorMs).toFixed(2)}x)\n`,
+  );
+}

@@ -5,23 +5,10 @@ import { CreationController } from '@exlab/controller';
 import { readCreationJson } from '@exlab/core/cache';
 import { ExLabError } from '@exlab/core/errors';
 import { EquipmentJsonSchema, RunKindMarkerSchema, type SessionHandle } from '@exlab/core/schemas';
-import { EQUIPMENT_ID, createTestLab, listTree, runRequest, type TestLab } from './support/lab.js';
+import { EQUIPMENT_ID, IMAGING_RUN_FILES, createTestLab, listTree, runRequest, type TestLab } from './support/lab.js';
 
 const PROJECT = 'Cortex Q3 Pilot';
-const RUN_FILES = [
-  '.exlab-answers.yml',
-  '.exlab-wizard/',
-  '.exlab-wizard/creation.json',
-  '.exlab-wizard/readme_fields.json',
-  'README.md',
-  'acquisition_notes.md',
-  'processed/',
-  'processed/README.txt',
-  'raw/',
-  'raw/README.txt',
-  'settings/',
-  'settings/acquisition.yaml',
-];
+const RUN_FILES = IMAGING_RUN_FILES;
 
 let lab: TestLab;
 

@@ -5,6 +5,7 @@ import { CreationController, type CreationEvents } from '@exlab/controller';
 import { CacheWriter, readCreationJson } from '@exlab/core/cache';
 import { CreationJsonSchema, EquipmentJsonSchema, RunKindMarkerSchema, SessionHandleSchema } from '@exlab/core/schemas';
 import {
+  IMAGING_RUN_FILES,
   CATALOGUE_PRODUCED_AT,
   EQUIPMENT_ID,
   EQUIPMENT_LABEL,
@@ -56,20 +57,7 @@ describe('createRun on success', () => {
     expect(handle.next_action).toBe('none');
     expect(handle.error).toBeNull();
     expect(handle.result).toEqual({ path: destination, sync_status: 'pending', blocked: false, findings: [] });
-    expect(await listTree(destination)).toEqual([
-      '.exlab-answers.yml',
-      '.exlab-wizard/',
-      '.exlab-wizard/creation.json',
-      '.exlab-wizard/readme_fields.json',
-      'README.md',
-      'acquisition_notes.md',
-      'processed/',
-      'processed/README.txt',
-      'raw/',
-      'raw/README.txt',
-      'settings/',
-      'settings/acquisition.yaml',
-    ]);
+    expect(await listTree(destination)).toEqual(IMAGING_RUN_FILES);
   });
 
   it('names the run folder after the UTC minute of a run_date given with an offset', async () => {

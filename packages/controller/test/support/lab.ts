@@ -98,6 +98,22 @@ export async function createTestLab(options: TestLabOptions = {}): Promise<TestL
   return { root, templatesDir, localRoot, nasRoot, cataloguePath, config, remove: () => rm(root, { recursive: true, force: true }) };
 }
 
+/** Every file and folder a run from the starter `imaging_run` template holds, as `listTree` lists them. */
+export const IMAGING_RUN_FILES: readonly string[] = [
+  '.exlab-answers.yml',
+  '.exlab-wizard/',
+  '.exlab-wizard/creation.json',
+  '.exlab-wizard/readme_fields.json',
+  'README.md',
+  'acquisition_notes.md',
+  'processed/',
+  'processed/README.txt',
+  'raw/',
+  'raw/README.txt',
+  'settings/',
+  'settings/acquisition.yaml',
+];
+
 /** A valid experimental run request for the lab's equipment and first catalogue project. */
 export function runRequest(overrides: Partial<RunCreateRequest> = {}): RunCreateRequest {
   return {

@@ -1,22 +1,25 @@
 // Audit of a whole lab (§11.8: "cheap enough to run every 30 s on tens of thousands of files")
-// against the floor measured in the same run: the same tree walked with readdir(withFileTypes)
-// and every creation.json read and JSON-parsed, no rules, with the same bounded-pool
-// concurrency as the validator. Trees come from the synthetic generator (tools/), ~2% problems.
+// against the floor measured in the same run: the same tree walked with readdirSync(withFileTypes)
+// and every creation.json read (readFileSync) and JSON-parsed, no rules, in the same worker
+// threads with the same partitioning as the validator (each equipment folder's subfolders dealt
+// out by name order) and, like the validator's, workers kept up between rounds. Trees come from
+// the synthetic generator (tools/), ~2% problems.
 //
 //   pnpm --filter @exlab/core bench            sizes 1k, 10k, 50k runs
 //   BENCH_SIZES=1000,10000 BENCH_ROUNDS=7 ...   fewer sizes, more rounds
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, type Dirent } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { Worker } from 'node:worker_threads';
 import type { AnswerKey } from '../../../tools/src/tree-generator/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { FILE_NAMES } from '../src/constants/index.js';
-import { audit } from '../src/validator/index.js';
+import { MAX_AUDIT_WORKERS, audit } from '../src/validator/index.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,50000')
   .split(',')
@@ -24,8 +27,8 @@ const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,50000')
   .filter((n) => Number.isInteger(n) && n > 0);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const PROBLEM_SHARE = 0.02;
-/** The validator's pool size (validator/audit.ts IO_CONCURRENCY), so the floor competes on equal terms. */
-const CONCURRENCY = 48;
+/** The validator's worker count (validator/audit.ts), so the floor competes on equal terms. */
+const WORKERS = Math.max(1, Math.min(MAX_AUDIT_WORKERS, availableParallelism()));
 const GOAL = { runs: 10_000, maxMs: 1000, maxRatio: 2 };
 const GEN_TREE = join(import.meta.dirname, '..', '..', '..', 'tools', 'src', 'gen-tree.ts');
 
@@ -33,84 +36,68 @@ const GEN_TREE = join(import.meta.dirname, '..', '..', '..', 'tools', 'src', 'ge
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
-const listDirectory = (path: string): Promise<Dirent[]> =>
-  new Promise((resolve, reject) => readdir(path, { withFileTypes: true }, (error, entries) => (error ? reject(error) : resolve(entries))));
-const readText = (path: string): Promise<string> =>
-  new Promise((resolve, reject) => readFile(path, 'utf8', (error, text) => (error ? reject(error) : resolve(text))));
+// The floor walker, plain JS so it needs no loader: one share of the equipment folders' subfolders
+// (index modulo count, in name order), walked depth first; every creation.json read and parsed.
+const FLOOR_WORKER = `
+const { readdirSync, readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { parentPort } = require('node:worker_threads');
+const CACHE = ${JSON.stringify(FILE_NAMES.cacheDir)};
+const CREATION = ${JSON.stringify(FILE_NAMES.creation)};
+const list = (dir) => { try { return readdirSync(dir, { withFileTypes: true }); } catch { return []; } };
+parentPort.on('message', ({ roots, index, count }) => {
+  let files = 0;
+  let creations = 0;
+  const stack = [];
+  for (const root of roots) {
+    const names = list(root).filter((e) => e.isDirectory() && !e.isSymbolicLink() && e.name !== CACHE).map((e) => e.name).sort();
+    names.forEach((name, i) => { if (i % count === index) stack.push(join(root, name)); });
+  }
+  while (stack.length > 0) {
+    const dir = stack.pop();
+    for (const entry of list(dir)) {
+      if (entry.isSymbolicLink()) continue;
+      const child = join(dir, entry.name);
+      if (entry.name === CACHE) {
+        if (!entry.isDirectory()) continue;
+        try {
+          JSON.parse(readFileSync(join(child, CREATION), 'utf8'));
+          creations += 1;
+        } catch {
+          // A seeded orphan: missing or broken file.
+        }
+      } else if (entry.isDirectory()) stack.push(child);
+      else files += 1;
+    }
+  }
+  parentPort.postMessage({ files, creations });
+});
+`;
 
-/** At most `limit` fs calls in flight, as the validator's IoPool (FIFO, O(1) hand-over). */
-function boundedPool(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  let waiting: ((() => void) | undefined)[] = [];
-  let head = 0;
-  const release = (): void => {
-    const next = waiting[head];
-    if (next === undefined) {
-      active -= 1;
-      return;
-    }
-    waiting[head] = undefined;
-    head += 1;
-    if (head === waiting.length) {
-      waiting = [];
-      head = 0;
-    }
-    next();
-  };
-  return async (task) => {
-    if (active < limit) active += 1;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      release();
-    }
-  };
+/** The floor's workers, started once and kept up between rounds (as the validator's are). */
+const floorWorkers = Array.from({ length: WORKERS }, () => new Worker(FLOOR_WORKER, { eval: true }));
+
+function floorShare(worker: Worker, roots: string[], index: number): Promise<{ files: number; creations: number }> {
+  return new Promise((resolve, reject) => {
+    const fail = (error: Error): void => reject(error);
+    worker.once('error', fail);
+    worker.once('message', (share: { files: number; creations: number }) => {
+      worker.off('error', fail);
+      resolve(share);
+    });
+    worker.postMessage({ roots, index, count: WORKERS });
+  });
 }
 
 /** The floor: list every folder below the equipment folders, read and parse each creation.json. Returns files seen. */
 async function floorWalk(labRoot: string): Promise<{ files: number; creations: number }> {
-  const run = boundedPool(CONCURRENCY);
-  let files = 0;
-  let creations = 0;
-  const visit = async (dir: string): Promise<void> => {
-    let entries: Dirent[];
-    try {
-      entries = await run(() => listDirectory(dir));
-    } catch {
-      return;
-    }
-    const work: Promise<void>[] = [];
-    for (const entry of entries) {
-      if (entry.isSymbolicLink()) continue;
-      const child = join(dir, entry.name);
-      if (entry.name === FILE_NAMES.cacheDir) {
-        if (entry.isDirectory()) {
-          work.push(
-            run(() => readText(join(child, FILE_NAMES.creation))).then(
-              (text) => {
-                try {
-                  JSON.parse(text);
-                  creations += 1;
-                } catch {
-                  // A seeded orphan with a broken file: read, not parsed.
-                }
-              },
-              () => undefined,
-            ),
-          );
-        }
-      } else if (entry.isDirectory()) {
-        work.push(visit(child));
-      } else {
-        files += 1;
-      }
-    }
-    await Promise.all(work);
-  };
-  const equipment = (await listDirectory(labRoot)).filter((e) => e.isDirectory() && !e.isSymbolicLink());
-  await Promise.all(equipment.map((e) => visit(join(labRoot, e.name))));
-  return { files, creations };
+  const equipment = await promisify(readdir)(labRoot, { withFileTypes: true });
+  const roots = equipment.filter((e) => e.isDirectory() && !e.isSymbolicLink()).map((e) => join(labRoot, e.name));
+  const shares = await Promise.all(floorWorkers.map((worker, index) => floorShare(worker, roots, index)));
+  return shares.reduce((sum, share) => ({ files: sum.files + share.files, creations: sum.creations + share.creations }), {
+    files: 0,
+    creations: 0,
+  });
 }
 
 /** Runs `fn` (after a full GC) while sampling RSS every 5 ms; returns its duration, result and the peak RSS seen. */
@@ -159,7 +146,7 @@ process.once('SIGINT', () => {
 const results: SizeResult[] = [];
 try {
   process.stdout.write(
-    `audit bench: sizes ${SIZES.join(', ')} runs, ${ROUNDS} rounds, ${PROBLEM_SHARE * 100}% problem runs, pool ${CONCURRENCY}\n`,
+    `audit bench: sizes ${SIZES.join(', ')} runs, ${ROUNDS} rounds, ${PROBLEM_SHARE * 100}% problem runs, ${WORKERS} worker threads\n`,
   );
   const labs: { runs: number; configPath: string; labRoot: string; expected: number }[] = [];
   for (const runs of SIZES) {
@@ -208,6 +195,7 @@ try {
     });
   }
 } finally {
+  await Promise.all(floorWorkers.map((worker) => worker.terminate()));
   await cleanup();
 }
 

@@ -6,6 +6,7 @@ import { ExLabError, SchemaMajorMismatchError } from '../errors/index.js';
 import type { CreationJson } from '../schemas/index.js';
 import type { FindingDraft, FindingOwner } from './finding-draft.js';
 import { readTextFile } from './file-read.js';
+import { MEMO_MAX_CHARS, TextMemo } from './memo.js';
 
 /** A folder's creation.json as the audit found it: loaded, or why it is an orphan (§8.1.4, core.md H7). */
 export type CreationRecord =
@@ -36,16 +37,23 @@ function firstIssue(error: ExLabError, file: string): string {
  * check (parseCreationJson), so a 1.0 file loads as experimental. `entries` is the folder's
  * listing: without a `.exlab-wizard` folder the file is missing and nothing is opened.
  */
-export async function loadCreationRecord(dir: string, entries: readonly Dirent[]): Promise<CreationRecord> {
+export function loadCreationRecord(dir: string, entries: readonly Dirent[]): CreationRecord {
   if (!hasCacheFolder(entries)) return { state: 'missing' };
   const file = join(dir, FILE_NAMES.cacheDir, FILE_NAMES.creation);
-  const read = await readTextFile(file, Number.POSITIVE_INFINITY);
+  const read = readTextFile(file, Number.POSITIVE_INFINITY);
   if (read.kind === 'missing') return { state: 'missing' };
   if (read.kind === 'failed') return { state: 'unreadable', code: read.code };
   if (read.kind !== 'text') return { state: 'not_json' };
+  return parsedRecords.get(file, read.text, () => parseRecord(file, read.text));
+}
+
+// Parsed records by file and text: a periodic audit re-reads mostly unchanged files. The records are never mutated.
+const parsedRecords = new TextMemo<CreationRecord>(MEMO_MAX_CHARS);
+
+function parseRecord(file: string, text: string): CreationRecord {
   let raw: unknown;
   try {
-    raw = JSON.parse(read.text);
+    raw = JSON.parse(text);
   } catch {
     return { state: 'not_json' };
   }

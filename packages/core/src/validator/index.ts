@@ -4,6 +4,14 @@
  * (and the staging root) and feeds the Problems tab and the pre-sync gate (§7.3).
  */
 export { validateCreation, type CreationCheckInput, type CreationCheckOptions } from './creation-check.js';
-export { audit, queryProblems, DEFAULT_AUDIT_CONCURRENCY, type AuditScope, type AuditContext, type AuditReport } from './audit.js';
+export {
+  audit,
+  queryProblems,
+  DEFAULT_AUDIT_CONCURRENCY,
+  MAX_AUDIT_WORKERS,
+  type AuditScope,
+  type AuditContext,
+  type AuditReport,
+} from './audit.js';
 export type { AuditStats } from './tree-walk.js';
 export { compareFindings, sortFindings } from './finding-order.js';

@@ -4,6 +4,7 @@ import type { Config, CreationJson } from '../schemas/index.js';
 import { loadTemplateManifest } from '../template/index.js';
 import type { FindingDraft } from './finding-draft.js';
 import { readTextFile } from './file-read.js';
+import { MEMO_MAX_CHARS, TextMemo } from './memo.js';
 
 /** A README field some layer requires, and the layer that requires it (§8.1.5). */
 export interface RequiredField {
@@ -109,22 +110,28 @@ function valueLayers(raw: unknown): Record<string, unknown>[] | null {
   return VALUE_LAYERS.map((name) => raw[name]).filter(isRecord);
 }
 
+function parseLayers(text: string): Record<string, unknown>[] | null {
+  try {
+    return valueLayers(JSON.parse(text));
+  } catch {
+    return null;
+  }
+}
+
+// Value layers by readme_fields.json text: a periodic audit re-reads mostly unchanged files. The layers are never mutated.
+const readmeLayers = new TextMemo<Record<string, unknown>[] | null>(MEMO_MAX_CHARS);
+
 /**
  * §8.1.5 findings of one project or run folder. When readme_fields.json is absent, unreadable or
  * not a readme_fields.json this reader knows, nothing is reported: there is no record of what
  * the README holds to compare against (the folder's other findings still stand).
  */
-export async function missingFieldDrafts(dir: string, required: readonly RequiredField[]): Promise<FindingDraft[]> {
+export function missingFieldDrafts(dir: string, required: readonly RequiredField[]): FindingDraft[] {
   if (required.length === 0) return [];
   const file = join(dir, FILE_NAMES.cacheDir, FILE_NAMES.readmeFields);
-  const read = await readTextFile(file, Number.POSITIVE_INFINITY);
+  const read = readTextFile(file, Number.POSITIVE_INFINITY);
   if (read.kind !== 'text') return [];
-  let layers: Record<string, unknown>[] | null;
-  try {
-    layers = valueLayers(JSON.parse(read.text));
-  } catch {
-    return [];
-  }
+  const layers = readmeLayers.get('', read.text, () => parseLayers(read.text));
   if (layers === null) return [];
   const present = layers;
   // The first layer with a usable value satisfies the field.

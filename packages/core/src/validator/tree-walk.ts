@@ -8,6 +8,7 @@ import { creationOwner, loadCreationRecord, orphanDraft } from './creation-recor
 import { errorCode, listDirectory, readTextFile } from './file-read.js';
 import { bareOwner, completeFinding, type FindingDraft, type FindingOwner } from './finding-draft.js';
 import { childRole, type FolderRole } from './levels.js';
+import { MEMO_MAX_CHARS, TextMemo } from './memo.js';
 import { modePrefixHits } from './mode-prefix-rule.js';
 import { nameFindings } from './name-findings.js';
 import { missingFieldDrafts, type RequiredFieldResolver } from './required-fields.js';
@@ -30,14 +31,24 @@ export interface AuditStats {
   unreadable: number;
 }
 
+/**
+ * One share of a walk split across threads: every walker sees the same equipment roots and takes
+ * the subfolders of each whose index (in name order) is `index` modulo `count`; the walker with
+ * index 0 also reports the equipment folders themselves (their names, files and counters).
+ */
+export interface WalkPartition {
+  index: number;
+  count: number;
+}
+
 /** Everything a walk needs besides the tree. */
 export interface TreeWalkSettings {
-  /** How many folders are worked on at once, each with one fs request in flight. */
-  concurrency: number;
   limits: ContentScanLimits;
   requirements: RequiredFieldResolver;
   /** Clock for override expiry. */
   now: Date;
+  /** This walker's share; the whole tree when absent. */
+  partition?: WalkPartition;
 }
 
 /** One folder to visit. */
@@ -58,26 +69,32 @@ export function rootVisit(dir: string, role: 'equipment' | 'project'): FolderVis
   return { path: dir, name: basename(dir), role, parentName: basename(dirname(dir)), owner: null, root: true };
 }
 
+// Scan results by file and text: a periodic audit re-reads mostly unchanged files. The drafts are never mutated.
+const scannedTexts = new TextMemo<readonly FindingDraft[]>(MEMO_MAX_CHARS);
+
 function emptyStats(): AuditStats {
   return { directories: 0, files: 0, runs: 0, projects: 0, content_scanned: 0, skipped_symlinks: 0, unreadable: 0 };
 }
 
-// In-flight creations render into `.exlab-creating-*` beside their destination and publish by rename (DECISIONS.md).
-function isSkipped(name: string): boolean {
+/**
+ * True for `.exlab-wizard` and in-flight creations, never walked. In-flight creations render into
+ * `.exlab-creating-*` beside their destination and publish by rename (DECISIONS.md).
+ */
+export function isSkipped(name: string): boolean {
   return name === FILE_NAMES.cacheDir || name.startsWith(FILE_NAMES.creationTempPrefix);
 }
 
-function childPath(dir: string, name: string): string {
+export function childPath(dir: string, name: string): string {
   return dir.endsWith(sep) ? `${dir}${name}` : `${dir}${sep}${name}`;
 }
 
 /**
- * The audit-mode walk (§11.8, core.md H12). A fixed number of workers take folders from a
- * queue; each lists its folder with readdir's own entry types (no per-entry stat), reads a
- * project's or run's creation.json once (and readme_fields.json when fields are required),
- * scans the allowlisted text files, and queues the subfolders. So at most `concurrency` fs
- * requests are in flight. `.exlab-wizard`, symlinks and unreadable folders are skipped and
- * counted; nothing here throws for a filesystem problem.
+ * The audit-mode walk (§11.8, core.md H12), depth first with synchronous fs calls: it runs in a
+ * worker thread (or in-process for a tiny scope), where a blocking call is cheaper than a round
+ * trip through libuv's pool. Each folder is listed with readdir's own entry types (no per-entry
+ * stat); a project's or run's creation.json is read once (and readme_fields.json when fields are
+ * required) and the allowlisted text files are scanned. `.exlab-wizard`, symlinks and unreadable
+ * folders are skipped and counted; nothing here throws for a filesystem problem.
  */
 export class TreeWalk {
   /** Findings in discovery order (the caller sorts). */
@@ -85,60 +102,16 @@ export class TreeWalk {
   /** Counters. */
   readonly stats: AuditStats = emptyStats();
   readonly #settings: TreeWalkSettings;
-  readonly #queue: FolderVisit[] = [];
-  readonly #idle: (() => void)[] = [];
-  #busy = 0;
+  readonly #stack: FolderVisit[] = [];
 
   constructor(settings: TreeWalkSettings) {
     this.#settings = settings;
   }
 
-  /** Walks every root and everything below it. */
+  /** Walks every root and everything below it (this walker's share of it, see {@link WalkPartition}). */
   async run(roots: readonly FolderVisit[]): Promise<void> {
-    this.#queue.push(...roots);
-    const workers = Math.max(1, Math.min(this.#settings.concurrency, 1024));
-    await Promise.all(Array.from({ length: workers }, () => this.#work()));
-  }
-
-  /** The equipment folders in a staging root (§13.2: staging mirrors `<EQ>/<project>/...`); empty when the root does not exist. */
-  async stagingEquipment(root: string): Promise<string[]> {
-    let entries: Dirent[];
-    try {
-      entries = await listDirectory(root);
-    } catch (error) {
-      if (errorCode(error) !== 'ENOENT') this.stats.unreadable += 1;
-      return [];
-    }
-    const dirs: string[] = [];
-    for (const entry of entries) {
-      if (isSkipped(entry.name)) continue;
-      if (entry.isSymbolicLink()) this.stats.skipped_symlinks += 1;
-      else if (entry.isDirectory()) dirs.push(childPath(root, entry.name));
-    }
-    return dirs.sort();
-  }
-
-  async #work(): Promise<void> {
-    for (;;) {
-      const visit = this.#queue.pop();
-      if (visit === undefined) {
-        if (this.#busy === 0) {
-          // Nothing queued and nobody can queue more: release the other idle workers too.
-          for (const wake of this.#idle.splice(0)) wake();
-          return;
-        }
-        await new Promise<void>((resolve) => this.#idle.push(resolve));
-        continue;
-      }
-      this.#busy += 1;
-      await this.#visit(visit);
-      this.#busy -= 1;
-    }
-  }
-
-  #enqueue(visit: FolderVisit): void {
-    this.#queue.push(visit);
-    this.#idle.pop()?.();
+    for (let i = roots.length - 1; i >= 0; i -= 1) this.#stack.push(roots[i] as FolderVisit);
+    for (let visit = this.#stack.pop(); visit !== undefined; visit = this.#stack.pop()) await this.#visit(visit);
   }
 
   #add(drafts: readonly FindingDraft[], owner: FindingOwner): void {
@@ -146,10 +119,15 @@ export class TreeWalk {
   }
 
   async #visit(visit: FolderVisit): Promise<void> {
+    const partition = this.#settings.partition;
+    if (partition !== undefined && partition.count > 1 && visit.root && visit.role === 'equipment') {
+      this.#visitShared(visit, partition);
+      return;
+    }
     const { path, role } = visit;
     let entries: Dirent[];
     try {
-      entries = await listDirectory(path);
+      entries = listDirectory(path);
     } catch (error) {
       if (visit.root && errorCode(error) === 'ENOENT') return;
       this.stats.unreadable += 1;
@@ -173,14 +151,63 @@ export class TreeWalk {
       }
       const child = childPath(path, name);
       if (entry.isDirectory()) {
-        this.#enqueue({ path: child, name, role: childRole(role, name), parentName: visit.name, owner, root: false });
+        this.#stack.push({ path: child, name, role: childRole(role, name), parentName: visit.name, owner, root: false });
         continue;
       }
       this.stats.files += 1;
       this.#add(nameFindings(name, child, 'file_name'), owner);
       if (entry.isFile() && isScanCandidate(name, this.#settings.limits)) scans.push({ path: child, name });
     }
-    for (const file of scans) await this.#scanFile(file.path, file.name, owner);
+    for (const file of scans) this.#scanFile(file.path, file.name, owner);
+  }
+
+  // An equipment root shared between walkers: the lead (index 0) reports the folder itself as
+  // #visit would, and every walker takes its share of the subfolders, in name order.
+  #visitShared(visit: FolderVisit, partition: WalkPartition): void {
+    const lead = partition.index === 0;
+    let entries: Dirent[];
+    try {
+      entries = listDirectory(visit.path);
+    } catch (error) {
+      if (lead && errorCode(error) !== 'ENOENT') {
+        this.stats.unreadable += 1;
+        this.#add(this.#ownDrafts(visit), bareOwner(visit.path));
+      }
+      return;
+    }
+    const owner = bareOwner(visit.path);
+    const folders: string[] = [];
+    for (const entry of entries) {
+      const name = entry.name;
+      if (isSkipped(name)) continue;
+      if (entry.isSymbolicLink()) {
+        if (lead) this.stats.skipped_symlinks += 1;
+      } else if (entry.isDirectory()) {
+        folders.push(name);
+      } else if (lead) {
+        const child = childPath(visit.path, name);
+        this.stats.files += 1;
+        this.#add(nameFindings(name, child, 'file_name'), owner);
+        if (entry.isFile() && isScanCandidate(name, this.#settings.limits)) this.#scanFile(child, name, owner);
+      }
+    }
+    if (lead) {
+      this.stats.directories += 1;
+      this.#add(this.#ownDrafts(visit), owner);
+    }
+    folders.sort();
+    for (let i = folders.length - 1; i >= 0; i -= 1) {
+      if (i % partition.count !== partition.index) continue;
+      const name = folders[i] as string;
+      this.#stack.push({
+        path: childPath(visit.path, name),
+        name,
+        role: childRole('equipment', name),
+        parentName: visit.name,
+        owner,
+        root: false,
+      });
+    }
   }
 
   // Who owns the findings in this folder: the folder itself for a project or run (with its
@@ -189,7 +216,7 @@ export class TreeWalk {
     const { path, role } = visit;
     if (role !== 'project' && role !== 'run') return role === 'equipment' || visit.owner === null ? bareOwner(path) : visit.owner;
     this.stats[role === 'project' ? 'projects' : 'runs'] += 1;
-    const record = await loadCreationRecord(path, entries);
+    const record = loadCreationRecord(path, entries);
     if (record.state !== 'loaded') {
       const owner = bareOwner(path);
       this.#add([orphanDraft(path, role, record)], owner);
@@ -232,14 +259,18 @@ export class TreeWalk {
 
   async #missingFields(dir: string, template: CreationJson['template'], owner: FindingOwner): Promise<void> {
     const required = await this.#settings.requirements.requiredFor(template);
-    if (required.length > 0) this.#add(await missingFieldDrafts(dir, required), owner);
+    if (required.length > 0) this.#add(missingFieldDrafts(dir, required), owner);
   }
 
-  async #scanFile(path: string, name: string, owner: FindingOwner): Promise<void> {
-    const read = await readTextFile(path, this.#settings.limits.maxBytes);
+  #scanFile(path: string, name: string, owner: FindingOwner): void {
+    const read = readTextFile(path, this.#settings.limits.maxBytes);
     if (read.kind === 'failed') this.stats.unreadable += 1;
     if (read.kind !== 'text') return;
     this.stats.content_scanned += 1;
-    this.#add(scanText(read.text, { path, markdown: extensionOf(name) === '.md', reportMalformed: true }), owner);
+    const text = read.text;
+    this.#add(
+      scannedTexts.get(path, text, () => scanText(text, { path, markdown: extensionOf(name) === '.md', reportMalformed: true })),
+      owner,
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, open, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { APP_DISPLAY_NAME } from '../constants/index.js';
 import { ExLabError } from '../errors/index.js';
@@ -37,9 +37,9 @@ const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'E
  * Takes the single-instance lock at `lockPath` (lifecycle.md T2). The file is created
  * exclusively, mode 0600, with this process's {@link LockInfo}. When it exists and its holder
  * is alive (pid and start token, P4) this throws `already_running` with `details.holder`. A
- * dead holder's lock, or a file that is not a lock, is moved aside, checked to be the very
- * file judged stale, deleted, and the create retried once; losing any of these races to
- * another starter is `already_running` too. The directory must exist (see `ensureWritableDir`).
+ * dead holder's lock, or a file that is not a lock, is deleted by whichever starter holds the
+ * `<lockPath>.takeover` file, then the create is retried once; a starter that loses any of
+ * these steps to another gets `already_running` too.
  */
 export async function acquireInstanceLock(lockPath: string, options: InstanceLockOptions): Promise<InstanceLock> {
   const info: LockInfo = {
@@ -64,24 +64,34 @@ export async function acquireInstanceLock(lockPath: string, options: InstanceLoc
   const current = await readLockText(lockPath);
   if (current !== judged) throw alreadyRunningError(lockPath, current === null ? null : parseLockText(current));
 
-  const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // Only one starter at a time may delete a stale lock: it must hold the takeover file, created
+  // exclusively. With deletion serialized and creation exclusive, one lock file at most exists,
+  // so exactly one of many concurrent starters wins (lifecycle.md T2, F6).
+  const takeover = `${lockPath}.takeover`;
+  if (!(await acquireTakeover(takeover, text))) throw await alreadyRunning(lockPath);
   try {
-    await rename(lockPath, aside);
-  } catch (error) {
-    // Someone else moved the stale file first; that starter will take the lock.
-    if (errnoCode(error) === 'ENOENT') throw await alreadyRunning(lockPath);
-    throw error;
+    const now = await readLockText(lockPath);
+    if (now !== null) {
+      if (now !== judged) throw alreadyRunningError(lockPath, parseLockText(now));
+      await unlink(lockPath);
+    }
+    if (await createLockFile(lockPath, text)) return heldLock(lockPath, info);
+    throw await alreadyRunning(lockPath);
+  } finally {
+    await unlink(takeover).catch(() => undefined);
   }
-  const moved = await readFile(aside, 'utf8').catch(() => null);
-  if (moved !== judged) {
-    // We moved a lock another starter created after our check: put it back (never over a newer one) and yield.
-    await link(aside, lockPath).catch(() => undefined);
-    await unlink(aside).catch(() => undefined);
-    throw alreadyRunningError(lockPath, moved === null ? null : parseLockText(moved));
-  }
-  await unlink(aside);
-  if (await createLockFile(lockPath, text)) return heldLock(lockPath, info);
-  throw await alreadyRunning(lockPath);
+}
+
+// A takeover takes milliseconds; a takeover file this old belongs to a starter that crashed mid-way.
+const TAKEOVER_STALE_MS = 30_000;
+
+/** Creates the takeover file; false while another starter holds it. A crashed starter's file is cleared once. */
+async function acquireTakeover(path: string, text: string): Promise<boolean> {
+  if (await createLockFile(path, text)) return true;
+  const info = await stat(path).catch(() => null);
+  if (info === null || Date.now() - info.mtimeMs < TAKEOVER_STALE_MS) return false;
+  await unlink(path).catch(() => undefined);
+  return createLockFile(path, text);
 }
 
 /** The lock file's content, or null when it is missing, empty or not a lock. */

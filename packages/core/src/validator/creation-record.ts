@@ -8,9 +8,16 @@ import type { FindingDraft, FindingOwner } from './finding-draft.js';
 import { readTextFile } from './file-read.js';
 import { MEMO_MAX_CHARS, TextMemo } from './memo.js';
 
+/**
+ * The part of a creation.json the audit's rules read: its sync status and overrides (who owns a
+ * finding), run kind (mode prefix) and template (required README fields). Only this is kept
+ * between audits, so a worker's memory grows with the number of runs by a few hundred bytes each.
+ */
+export type AuditedCreation = Pick<CreationJson, 'sync_status' | 'validation_overrides' | 'run_kind' | 'template'>;
+
 /** A folder's creation.json as the audit found it: loaded, or why it is an orphan (§8.1.4, core.md H7). */
 export type CreationRecord =
-  | { state: 'loaded'; creation: CreationJson }
+  | { state: 'loaded'; creation: AuditedCreation }
   | { state: 'missing' }
   | { state: 'unreadable'; code: string }
   | { state: 'not_json' }
@@ -58,7 +65,8 @@ function parseRecord(file: string, text: string): CreationRecord {
     return { state: 'not_json' };
   }
   try {
-    return { state: 'loaded', creation: parseCreationJson(raw, file) };
+    const { sync_status, validation_overrides, run_kind, template } = parseCreationJson(raw, file);
+    return { state: 'loaded', creation: { sync_status, validation_overrides, run_kind, template } };
   } catch (error) {
     if (error instanceof SchemaMajorMismatchError) {
       const found = error.details?.found;
@@ -100,7 +108,7 @@ export function orphanDraft(dir: string, level: 'project' | 'run', record: Exclu
 }
 
 /** The owner of findings in a folder with a loaded creation.json: its sync status and active overrides at `now`. */
-export function creationOwner(dir: string, creation: CreationJson, now: Date): FindingOwner {
+export function creationOwner(dir: string, creation: AuditedCreation, now: Date): FindingOwner {
   const synced = creation.sync_status === 'synced' || creation.sync_status === 'cleaned';
   return { runPath: dir, synced, overridden: (rule) => isOverrideActive(creation.validation_overrides, rule, now) };
 }

@@ -110,16 +110,22 @@ function valueLayers(raw: unknown): Record<string, unknown>[] | null {
   return VALUE_LAYERS.map((name) => raw[name]).filter(isRecord);
 }
 
-function parseLayers(text: string): Record<string, unknown>[] | null {
+/** The ids some value layer gives a usable value (the first layer with one satisfies the field); null when unreadable. */
+function valuedIds(text: string): ReadonlySet<string> | null {
+  let layers: Record<string, unknown>[] | null;
   try {
-    return valueLayers(JSON.parse(text));
+    layers = valueLayers(JSON.parse(text));
   } catch {
     return null;
   }
+  if (layers === null) return null;
+  const ids = new Set<string>();
+  for (const layer of layers) for (const [id, value] of Object.entries(layer)) if (!isMissingValue(value)) ids.add(id);
+  return ids;
 }
 
-// Value layers by readme_fields.json text: a periodic audit re-reads mostly unchanged files. The layers are never mutated.
-const readmeLayers = new TextMemo<Record<string, unknown>[] | null>(MEMO_MAX_CHARS);
+// Valued ids by readme_fields.json text: a periodic audit re-reads mostly unchanged files. The sets are never mutated.
+const valuedIdMemo = new TextMemo<ReadonlySet<string> | null>(MEMO_MAX_CHARS);
 
 /**
  * §8.1.5 findings of one project or run folder. When readme_fields.json is absent, unreadable or
@@ -131,10 +137,8 @@ export function missingFieldDrafts(dir: string, required: readonly RequiredField
   const file = join(dir, FILE_NAMES.cacheDir, FILE_NAMES.readmeFields);
   const read = readTextFile(file, Number.POSITIVE_INFINITY);
   if (read.kind !== 'text') return [];
-  const layers = readmeLayers.get('', read.text, () => parseLayers(read.text));
-  if (layers === null) return [];
-  const present = layers;
-  // The first layer with a usable value satisfies the field.
-  const hasValue = (id: string): boolean => present.some((layer) => Object.hasOwn(layer, id) && !isMissingValue(layer[id]));
+  const valued = valuedIdMemo.get('', read.text, () => valuedIds(read.text));
+  if (valued === null) return [];
+  const hasValue = (id: string): boolean => valued.has(id);
   return required.filter((field) => !hasValue(field.id)).map((field) => missingFieldDraft(file, field.id, field.source));
 }

@@ -1,7 +1,7 @@
 import { readCreationJson } from '@exlab/core/cache';
 import { ExLabError, ValidationError } from '@exlab/core/errors';
 import { readOfflineCatalogue } from '@exlab/core/lims';
-import type { Config, LimsProjectRef, RunCreateRequest } from '@exlab/core/schemas';
+import type { Config, LimsProjectRef, ProjectCreateRequest, RunCreateRequest } from '@exlab/core/schemas';
 
 /**
  * Finds the LIMS project a run belongs to: inherited from the project's creation.json when the
@@ -71,4 +71,39 @@ export async function resolveLimsProject(config: Config, projectDirectory: strin
       field: 'lims_project',
     },
   );
+}
+
+/**
+ * The LIMS project a new project folder is created for: the request's `lims_project`, checked
+ * against the offline catalogue when one is configured (by uid, and the name must match), else
+ * recorded as given with `source: live`.
+ */
+export async function resolveNewProjectLims(config: Config, request: ProjectCreateRequest): Promise<LimsProjectRef> {
+  const wanted = request.lims_project;
+  const cataloguePath = config.lims.offline_catalogue_path;
+  if (cataloguePath === '') {
+    return { uid: wanted.uid, short_id: wanted.short_id, name_at_creation: wanted.name, source: 'live', cache_freshness_at_use: null };
+  }
+  const catalogue = await readOfflineCatalogue(cataloguePath);
+  const match = catalogue.projects.find((p) => p.uid === wanted.uid);
+  if (!match) {
+    throw new ExLabError(
+      'project_not_found',
+      `LIMS project ${wanted.short_id} (uid ${wanted.uid}) is not in the LIMS catalogue ${cataloguePath}; known projects: ${catalogue.projects.map((p) => p.name).join(', ') || '(none)'}.`,
+      { field: 'lims_project.uid', details: { allowed: catalogue.projects.map((p) => p.name) } },
+    );
+  }
+  if (match.name !== wanted.name) {
+    throw new ValidationError(
+      `LIMS project ${match.short_id} is named "${match.name}" in the catalogue, not "${wanted.name}"; the project folder must carry the LIMS name.`,
+      { field: 'lims_project.name', details: { lims_name: match.name } },
+    );
+  }
+  return {
+    uid: match.uid,
+    short_id: match.short_id,
+    name_at_creation: match.name,
+    source: 'offline_catalogue',
+    cache_freshness_at_use: catalogue.produced_at,
+  };
 }

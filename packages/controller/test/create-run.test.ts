@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CreationController, type CreationEvents } from '@exlab/controller';
+import type { CreationEvents } from '@exlab/controller';
 import { CacheWriter, readCreationJson } from '@exlab/core/cache';
 import { CreationJsonSchema, EquipmentJsonSchema, RunKindMarkerSchema, SessionHandleSchema } from '@exlab/core/schemas';
 import {
@@ -15,6 +15,7 @@ import {
   listTree,
   runRequest,
   snapshotFiles,
+  TestController,
   type TestLab,
 } from './support/lab.js';
 
@@ -30,8 +31,8 @@ afterEach(async () => {
   await lab.remove();
 });
 
-function controllerFor(testLab: TestLab, events?: CreationEvents, clock?: () => Date): CreationController {
-  return new CreationController({
+function controllerFor(testLab: TestLab, events?: CreationEvents, clock?: () => Date): TestController {
+  return new TestController({
     getConfig: () => testLab.config,
     osUser: 'ada-os',
     hostname: 'bench-host',
@@ -47,7 +48,7 @@ async function readJson(path: string): Promise<unknown> {
 describe('createRun on success', () => {
   it('publishes the run folder at <local_root>/<EQ>/<project>/Runs/Run_<stamp of run_date> and ends the session done', async () => {
     const controller = controllerFor(lab);
-    const handle = await controller.createRun(runRequest({ run_date: '2026-03-02T09:15:42Z' }));
+    const handle = await controller.createRunToEnd(runRequest({ run_date: '2026-03-02T09:15:42Z' }));
 
     const destination = join(lab.localRoot, EQUIPMENT_ID, PROJECT, 'Runs', 'Run_2026-03-02T09-15');
     expect(SessionHandleSchema.parse(handle)).toEqual(handle);
@@ -61,13 +62,13 @@ describe('createRun on success', () => {
   });
 
   it('names the run folder after the UTC minute of a run_date given with an offset', async () => {
-    const handle = await controllerFor(lab).createRun(runRequest({ run_date: '2026-03-02T10:15:00+01:00' }));
+    const handle = await controllerFor(lab).createRunToEnd(runRequest({ run_date: '2026-03-02T10:15:00+01:00' }));
     expect(handle.result?.path).toBe(join(lab.localRoot, EQUIPMENT_ID, PROJECT, 'Runs', 'Run_2026-03-02T09-15'));
   });
 
   it('takes the run date from the clock when the request has no run_date', async () => {
     const clock = (): Date => new Date('2026-07-14T22:05:09Z');
-    const handle = await controllerFor(lab, undefined, clock).createRun(runRequest({ run_date: undefined }));
+    const handle = await controllerFor(lab, undefined, clock).createRunToEnd(runRequest({ run_date: undefined }));
     const destination = join(lab.localRoot, EQUIPMENT_ID, PROJECT, 'Runs', 'Run_2026-07-14T22-05');
     expect(handle.result?.path).toBe(destination);
     expect((await readCreationJson(destination)).created_at).toBe('2026-07-14T22:05:09Z');
@@ -75,7 +76,7 @@ describe('createRun on success', () => {
   });
 
   it('renders the answers and the core fields into the template files and copies plain files byte for byte', async () => {
-    const handle = await controllerFor(lab).createRun(runRequest());
+    const handle = await controllerFor(lab).createRunToEnd(runRequest());
     const destination = handle.result?.path ?? '';
 
     const notes = await readFile(join(destination, 'acquisition_notes.md'), 'utf8');
@@ -96,7 +97,7 @@ describe('createRun on success', () => {
   });
 
   it('trims the core fields before rendering them', async () => {
-    const handle = await controllerFor(lab).createRun(
+    const handle = await controllerFor(lab).createRunToEnd(
       runRequest({ label: '  Slice 5  ', operator: ' ada ', objective: '\tCount cells.\n' }),
     );
     const notes = await readFile(join(handle.result?.path ?? '', 'acquisition_notes.md'), 'utf8');
@@ -106,13 +107,13 @@ describe('createRun on success', () => {
   });
 
   it('fills unanswered template questions with their defaults', async () => {
-    const handle = await controllerFor(lab).createRun(runRequest({ variables: {} }));
+    const handle = await controllerFor(lab).createRunToEnd(runRequest({ variables: {} }));
     const settings = await readFile(join(handle.result?.path ?? '', 'settings', 'acquisition.yaml'), 'utf8');
     expect(settings).toBe('sample_id: "S-001"\nobjective_lens: "40x oil"\nlaser_power_pct: 5\noperator: "ada"\n');
   });
 
   it('writes .exlab-answers.yml with the answers, the template name, version and source path', async () => {
-    const handle = await controllerFor(lab).createRun(runRequest());
+    const handle = await controllerFor(lab).createRunToEnd(runRequest());
     const answers = await readFile(join(handle.result?.path ?? '', '.exlab-answers.yml'), 'utf8');
     expect(answers).toContain(`_src_path: ${join(lab.templatesDir, 'imaging_run')}`);
     expect(answers).toContain('_exlab_template: imaging_run');
@@ -123,7 +124,7 @@ describe('createRun on success', () => {
   });
 
   it('writes a creation.json at schema 1.9 with the run, the catalogue project, the template, both paths and the orchestrator relay fields', async () => {
-    const handle = await controllerFor(lab).createRun(runRequest());
+    const handle = await controllerFor(lab).createRunToEnd(runRequest());
     const destination = handle.result?.path ?? '';
     const raw = await readJson(join(destination, '.exlab-wizard', 'creation.json'));
     const creation = CreationJsonSchema.parse(raw);
@@ -168,7 +169,7 @@ describe('createRun on success', () => {
 
   it('writes Runs/.exlab-wizard/runs.json on the first run and leaves it untouched on later runs', async () => {
     const controller = controllerFor(lab);
-    await controller.createRun(runRequest({ run_date: '2026-03-02T09:15:00Z' }));
+    await controller.createRunToEnd(runRequest({ run_date: '2026-03-02T09:15:00Z' }));
     const markerPath = join(lab.localRoot, EQUIPMENT_ID, PROJECT, 'Runs', '.exlab-wizard', 'runs.json');
     const first = await readFile(markerPath);
     expect(RunKindMarkerSchema.parse(JSON.parse(first.toString('utf8')))).toEqual({
@@ -179,15 +180,15 @@ describe('createRun on success', () => {
       equipment: EQUIPMENT_ID,
     });
 
-    await controller.createRun(runRequest({ run_date: '2026-03-02T11:40:00Z' }));
+    await controller.createRunToEnd(runRequest({ run_date: '2026-03-02T11:40:00Z' }));
     expect(await readFile(markerPath)).toEqual(first);
     expect(await listTree(join(lab.localRoot, EQUIPMENT_ID, PROJECT, 'TestRuns'))).toEqual([]);
   });
 
   it('writes equipment.json from the configured values and keeps first_seen_at across runs', async () => {
     const controller = controllerFor(lab);
-    await controller.createRun(runRequest({ run_date: '2026-03-02T09:15:00Z' }));
-    await controller.createRun(runRequest({ run_date: '2026-03-05T16:00:00Z' }));
+    await controller.createRunToEnd(runRequest({ run_date: '2026-03-02T09:15:00Z' }));
+    await controller.createRunToEnd(runRequest({ run_date: '2026-03-05T16:00:00Z' }));
     const equipment = EquipmentJsonSchema.parse(await readJson(join(lab.localRoot, EQUIPMENT_ID, '.exlab-wizard', 'equipment.json')));
     expect(equipment).toEqual({
       schema_version: '1.0',
@@ -201,7 +202,7 @@ describe('createRun on success', () => {
   });
 
   it('puts test runs under TestRuns/TestRun_<stamp> with their own test_runs.json marker', async () => {
-    const handle = await controllerFor(lab).createRun(runRequest({ run_kind: 'test' }));
+    const handle = await controllerFor(lab).createRunToEnd(runRequest({ run_kind: 'test' }));
     const projectDirectory = join(lab.localRoot, EQUIPMENT_ID, PROJECT);
     const destination = join(projectDirectory, 'TestRuns', 'TestRun_2026-03-02T09-15');
 
@@ -221,8 +222,8 @@ describe('createRun on success', () => {
 
   it('leaves no hidden .exlab-creating-* folder behind', async () => {
     const controller = controllerFor(lab);
-    await controller.createRun(runRequest({ run_date: '2026-03-02T09:15:00Z' }));
-    await controller.createRun(runRequest({ run_date: '2026-03-02T09:16:00Z', run_kind: 'test' }));
+    await controller.createRunToEnd(runRequest({ run_date: '2026-03-02T09:15:00Z' }));
+    await controller.createRunToEnd(runRequest({ run_date: '2026-03-02T09:16:00Z', run_kind: 'test' }));
     const tree = await listTree(lab.localRoot);
     expect(tree.filter((entry) => entry.includes('.exlab-creating-'))).toEqual([]);
     expect(tree).toContain(`${EQUIPMENT_ID}/${PROJECT}/Runs/Run_2026-03-02T09-15/`);
@@ -232,7 +233,7 @@ describe('createRun on success', () => {
   it('reports the published run to the created observer', async () => {
     const created: unknown[] = [];
     const failed: unknown[] = [];
-    await controllerFor(lab, { created: (info) => created.push(info), failed: (info) => failed.push(info) }).createRun(runRequest());
+    await controllerFor(lab, { created: (info) => created.push(info), failed: (info) => failed.push(info) }).createRunToEnd(runRequest());
     expect(failed).toEqual([]);
     expect(created).toEqual([
       {
@@ -252,25 +253,25 @@ describe('createRun on success', () => {
       created: () => {
         throw new Error('equipment log unwritable');
       },
-    }).createRun(runRequest());
+    }).createRunToEnd(runRequest());
     expect(handle.state).toBe('done');
     expect(handle.error).toBeNull();
     expect((await readCreationJson(handle.result?.path ?? '')).sync_status).toBe('pending');
   });
 
-  it('keeps the session so getSession returns the same done snapshot', async () => {
+  it('keeps the session so status returns the same done snapshot', async () => {
     const controller = controllerFor(lab);
-    const handle = await controller.createRun(runRequest());
-    expect(controller.getSession(handle.session_id)).toEqual(handle);
+    const handle = await controller.createRunToEnd(runRequest());
+    expect(controller.status(handle.session_id)).toEqual(handle);
     expect(controller.sessions.activeCount()).toBe(0);
   });
 
   it('reads the configuration on every request, so a config change applies without a new controller', async () => {
     let config = lab.config;
-    const controller = new CreationController({ getConfig: () => config, osUser: 'ada-os', hostname: 'bench-host' });
+    const controller = new TestController({ getConfig: () => config, osUser: 'ada-os', hostname: 'bench-host' });
     const otherRoot = join(lab.root, 'moved-local');
     config = { ...lab.config, paths: { ...lab.config.paths, local_root: otherRoot } };
-    const handle = await controller.createRun(runRequest());
+    const handle = await controller.createRunToEnd(runRequest());
     expect(handle.result?.path).toBe(join(otherRoot, EQUIPMENT_ID, PROJECT, 'Runs', 'Run_2026-03-02T09-15'));
     expect(await listTree(lab.localRoot)).toEqual([]);
   });
@@ -278,8 +279,8 @@ describe('createRun on success', () => {
   it('uses an equipment local_root over paths.local_root', async () => {
     const ownRoot = join(lab.root, 'confocal-disk');
     const config = { ...lab.config, equipment: lab.config.equipment.map((e) => ({ ...e, local_root: ownRoot })) };
-    const controller = new CreationController({ getConfig: () => config, osUser: 'ada-os', hostname: 'bench-host' });
-    const handle = await controller.createRun(runRequest());
+    const controller = new TestController({ getConfig: () => config, osUser: 'ada-os', hostname: 'bench-host' });
+    const handle = await controller.createRunToEnd(runRequest());
     expect(handle.result?.path).toBe(join(ownRoot, EQUIPMENT_ID, PROJECT, 'Runs', 'Run_2026-03-02T09-15'));
     const equipment = EquipmentJsonSchema.parse(await readJson(join(ownRoot, EQUIPMENT_ID, '.exlab-wizard', 'equipment.json')));
     expect(equipment.configured_local_root).toBe(ownRoot);
@@ -314,7 +315,7 @@ describe('createRun and the LIMS project', () => {
     });
     const projectBefore = await snapshotFiles(projectDirectory);
 
-    const handle = await controllerFor(lab).createRun(runRequest({ project_name: projectName }));
+    const handle = await controllerFor(lab).createRunToEnd(runRequest({ project_name: projectName }));
 
     expect(handle.state).toBe('done');
     const creation = await readCreationJson(handle.result?.path ?? '');
@@ -328,7 +329,7 @@ describe('createRun and the LIMS project', () => {
   });
 
   it('looks a request lims_project up by uid in the catalogue', async () => {
-    const handle = await controllerFor(lab).createRun(
+    const handle = await controllerFor(lab).createRunToEnd(
       runRequest({
         project_name: 'Retina Mapping',
         lims_project: { uid: 'uid-retina-0002', short_id: 'PROJ-0002', name: 'Retina Mapping' },
@@ -340,8 +341,8 @@ describe('createRun and the LIMS project', () => {
 
   it('uses a request lims_project as a live project when no catalogue is configured', async () => {
     const config = { ...lab.config, lims: { ...lab.config.lims, offline_catalogue_path: '' } };
-    const controller = new CreationController({ getConfig: () => config, osUser: 'ada-os', hostname: 'bench-host' });
-    const handle = await controller.createRun(
+    const controller = new TestController({ getConfig: () => config, osUser: 'ada-os', hostname: 'bench-host' });
+    const handle = await controller.createRunToEnd(
       runRequest({ project_name: 'Fresh Project', lims_project: { uid: 'uid-fresh', short_id: 'PROJ-0500', name: 'Fresh Project' } }),
     );
     const creation = await readCreationJson(handle.result?.path ?? '');

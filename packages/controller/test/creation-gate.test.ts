@@ -1,10 +1,19 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CreationController, gateRunRequest } from '@exlab/controller';
+import { gateRunRequest } from '@exlab/controller';
 import { ExLabError } from '@exlab/core/errors';
-import type { RunCreateRequest } from '@exlab/core/schemas';
-import { EQUIPMENT_ID, createTestLab, listTree, runRequest, snapshotFiles, type TestLab } from './support/lab.js';
+import type { RunCreateRequest, SessionError } from '@exlab/core/schemas';
+import {
+  EQUIPMENT_ID,
+  type TestController,
+  createTestLab,
+  listTree,
+  runRequest,
+  snapshotFiles,
+  testController,
+  type TestLab,
+} from './support/lab.js';
 
 let lab: TestLab;
 
@@ -30,8 +39,8 @@ afterEach(async () => {
   await lab.remove();
 });
 
-function controller(): CreationController {
-  return new CreationController({ getConfig: () => lab.config, osUser: 'ada-os', hostname: 'bench-host' });
+function controller(): TestController {
+  return testController(lab);
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ExLabError> {
@@ -44,14 +53,29 @@ async function rejection(promise: Promise<unknown>): Promise<ExLabError> {
   throw new Error('expected the creation to be refused');
 }
 
-/** Creates with `overrides` and returns the refusal; asserts nothing at all was written under local_root. */
-async function refusal(overrides: Partial<RunCreateRequest>): Promise<ExLabError> {
+/**
+ * Creates with `c` and returns the gate's error: the handle createRun resolves with is already
+ * failed, the session sent validating_inputs then failed{validating_inputs}, and nothing was written.
+ */
+async function gateFailure(c: TestController, request: RunCreateRequest): Promise<SessionError> {
   const before = await listTree(lab.localRoot);
-  const c = controller();
-  const error = await rejection(c.createRun(runRequest(overrides)));
+  const handle = await c.createRun(request);
+  expect(handle.state).toBe('failed');
+  expect(handle.current_phase).toBeNull();
+  expect(handle.result).toBeNull();
+  const error = handle.error as SessionError;
+  expect(await c.framesOf(handle.session_id)).toEqual([
+    { kind: 'phase', phase: 'validating_inputs', at: expect.any(String) },
+    { kind: 'failed', phase: 'validating_inputs', error },
+  ]);
   expect(await listTree(lab.localRoot)).toEqual(before);
   expect(c.sessions.activeCount()).toBe(0);
   return error;
+}
+
+/** Creates with `overrides` and returns the gate's refusal. */
+async function refusal(overrides: Partial<RunCreateRequest>): Promise<SessionError> {
+  return gateFailure(controller(), runRequest(overrides));
 }
 
 const LONG_LABEL = 'x'.repeat(101);
@@ -101,7 +125,7 @@ describe('creation gate: each refusal and its code', () => {
   });
 
   it('accepts a label of exactly 100 characters, with surrounding whitespace trimmed', async () => {
-    const handle = await controller().createRun(runRequest({ label: `  ${'y'.repeat(100)}  ` }));
+    const handle = await controller().createRunToEnd(runRequest({ label: `  ${'y'.repeat(100)}  ` }));
     expect(handle.state).toBe('done');
   });
 
@@ -119,13 +143,13 @@ describe('creation gate: each refusal and its code', () => {
   });
 
   it('compares the trimmed operator with the allowlist', async () => {
-    const handle = await controller().createRun(runRequest({ operator: '  grace ' }));
+    const handle = await controller().createRunToEnd(runRequest({ operator: '  grace ' }));
     expect(handle.state).toBe('done');
   });
 
   it('accepts any operator when the allowlist is empty', async () => {
     const config = { ...lab.config, operators: { allowlist: [] } };
-    const handle = await new CreationController({ getConfig: () => config }).createRun(runRequest({ operator: 'mallory' }));
+    const handle = await testController(lab, { getConfig: () => config }).createRunToEnd(runRequest({ operator: 'mallory' }));
     expect(handle.state).toBe('done');
   });
 
@@ -140,7 +164,7 @@ describe('creation gate: each refusal and its code', () => {
     expect(error.code).toBe('field_too_long');
     expect(error.field).toBe('objective');
     expect(error.details).toMatchObject({ max_length: 2000 });
-    expect((await controller().createRun(runRequest({ objective: 'o'.repeat(2000) }))).state).toBe('done');
+    expect((await controller().createRunToEnd(runRequest({ objective: 'o'.repeat(2000) }))).state).toBe('done');
   });
 
   it.each([
@@ -162,7 +186,7 @@ describe('creation gate: each refusal and its code', () => {
   });
 
   it('accepts an absolute template path inside the templates folder', async () => {
-    const handle = await controller().createRun(runRequest({ template_path: join(lab.templatesDir, 'imaging_run') }));
+    const handle = await controller().createRunToEnd(runRequest({ template_path: join(lab.templatesDir, 'imaging_run') }));
     expect(handle.state).toBe('done');
   });
 
@@ -192,11 +216,9 @@ describe('creation gate: each refusal and its code', () => {
 
   it('refuses a project without creation.json and without a catalogue or request lims_project as project_not_found', async () => {
     const config = { ...lab.config, lims: { ...lab.config.lims, offline_catalogue_path: '' } };
-    const before = await listTree(lab.localRoot);
-    const error = await rejection(new CreationController({ getConfig: () => config }).createRun(runRequest()));
+    const error = await gateFailure(testController(lab, { getConfig: () => config }), runRequest());
     expect(error.code).toBe('project_not_found');
     expect(error.field).toBe('lims_project');
-    expect(await listTree(lab.localRoot)).toEqual(before);
   });
 
   it('refuses an answer that is not one of the template choices as validation_failed on the variable', async () => {
@@ -213,7 +235,7 @@ describe('creation gate: each refusal and its code', () => {
   });
 
   it('refuses to create anything while no configuration is loaded (setup_incomplete)', async () => {
-    const error = await rejection(new CreationController({ getConfig: () => null }).createRun(runRequest()));
+    const error = await rejection(testController(lab, { getConfig: () => null }).createRun(runRequest()));
     expect(error.code).toBe('setup_incomplete');
     expect(await listTree(lab.localRoot)).toEqual([]);
   });
@@ -269,16 +291,19 @@ describe('creation gate: the first failure wins (requirements B3 order)', () => 
 describe('creation gate: an existing destination', () => {
   it('refuses a second run in the same minute as destination_exists and leaves the first run byte-identical', async () => {
     const c = controller();
-    const first = await c.createRun(runRequest({ run_date: '2026-03-02T09:15:05Z', label: 'First' }));
+    const first = await c.createRunToEnd(runRequest({ run_date: '2026-03-02T09:15:05Z', label: 'First' }));
     expect(first.state).toBe('done');
     const before = await snapshotFiles(lab.localRoot);
     const treeBefore = await listTree(lab.localRoot);
 
-    const error = await rejection(
-      c.createRun(runRequest({ run_date: '2026-03-02T09:15:55Z', label: 'Second', variables: { sample_id: 'S-999' } })),
+    // Refused at the gate, before rendering: the frames end at validating_inputs.
+    const error = await gateFailure(
+      c,
+      runRequest({ run_date: '2026-03-02T09:15:55Z', label: 'Second', variables: { sample_id: 'S-999' } }),
     );
 
     expect(error.code).toBe('destination_exists');
+    expect(error.message).toContain('already exists');
     expect(error.field).toBe('run_date');
     expect(error.details).toEqual({ path: first.result?.path });
     expect(await listTree(lab.localRoot)).toEqual(treeBefore);
@@ -287,8 +312,8 @@ describe('creation gate: an existing destination', () => {
 
   it('allows the same minute for an experimental run and a test run', async () => {
     const c = controller();
-    expect((await c.createRun(runRequest({ run_kind: 'experimental' }))).state).toBe('done');
-    expect((await c.createRun(runRequest({ run_kind: 'test' }))).state).toBe('done');
+    expect((await c.createRunToEnd(runRequest({ run_kind: 'experimental' }))).state).toBe('done');
+    expect((await c.createRunToEnd(runRequest({ run_kind: 'test' }))).state).toBe('done');
   });
 
   it.each([
@@ -297,9 +322,7 @@ describe('creation gate: an existing destination', () => {
   ])('refuses a destination that already exists as %s and leaves it alone', async (_what, make) => {
     const destination = join(lab.localRoot, EQUIPMENT_ID, 'Cortex Q3 Pilot', 'Runs', 'Run_2026-03-02T09-15');
     await make(destination);
-    const before = await listTree(lab.localRoot);
-    const error = await rejection(controller().createRun(runRequest()));
+    const error = await gateFailure(controller(), runRequest());
     expect(error.code).toBe('destination_exists');
-    expect(await listTree(lab.localRoot)).toEqual(before);
   });
 });

@@ -2,10 +2,19 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { CreationController } from '@exlab/controller';
+import type { CreationEvents } from '@exlab/controller';
 import { readCreationJson } from '@exlab/core/cache';
-import { ExLabError } from '@exlab/core/errors';
-import { CATALOGUE_PROJECTS, EQUIPMENT_ID, createTestLab, listTree, runRequest, type TestLab } from './support/lab.js';
+import type { SessionError, SessionHandle } from '@exlab/core/schemas';
+import {
+  CATALOGUE_PROJECTS,
+  EQUIPMENT_ID,
+  type TestController,
+  createTestLab,
+  listTree,
+  runRequest,
+  testController,
+  type TestLab,
+} from './support/lab.js';
 
 let lab: TestLab;
 
@@ -17,17 +26,15 @@ afterEach(async () => {
   await lab.remove();
 });
 
-function controller(events: ConstructorParameters<typeof CreationController>[0]['events'] = {}): CreationController {
-  return new CreationController({ getConfig: () => lab.config, osUser: 'ada-os', hostname: 'bench-host', events });
+function controller(events: CreationEvents = {}): TestController {
+  return testController(lab, { events });
 }
 
-async function refusal(promise: Promise<unknown>): Promise<ExLabError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ExLabError);
-  return error as ExLabError;
+/** The error of a creation the gate refused (the handle createRun answers is already failed). */
+async function refusal(promise: Promise<SessionHandle>): Promise<SessionError> {
+  const handle = await promise;
+  expect(handle.state).toBe('failed');
+  return handle.error as SessionError;
 }
 
 const projectDir = (): string => join(lab.localRoot, EQUIPMENT_ID, 'Cortex Q3 Pilot');
@@ -35,7 +42,7 @@ const projectDir = (): string => join(lab.localRoot, EQUIPMENT_ID, 'Cortex Q3 Pi
 describe('createRun edge cases', () => {
   it('records request variables that are not template questions and makes them available to the template', async () => {
     await writeFile(join(lab.templatesDir, 'imaging_run', 'extra.txt.jinja'), 'batch={{ batch_code }}\n');
-    const handle = await controller().createRun(runRequest({ variables: { batch_code: 'B-7' } }));
+    const handle = await controller().createRunToEnd(runRequest({ variables: { batch_code: 'B-7' } }));
     const run = handle.result?.path ?? '';
     expect(await readFile(join(run, 'extra.txt'), 'utf8')).toBe('batch=B-7\n');
     const creation = await readCreationJson(run);
@@ -66,22 +73,43 @@ describe('createRun edge cases', () => {
     // A file where the equipment's .exlab-wizard folder belongs makes the equipment.json write fail.
     await mkdir(join(lab.localRoot, EQUIPMENT_ID), { recursive: true });
     await writeFile(join(lab.localRoot, EQUIPMENT_ID, '.exlab-wizard'), 'not a folder');
-    const handle = await controller({ warning: (info) => warnings.push(info.message) }).createRun(runRequest());
+    const handle = await controller({ warning: (info) => warnings.push(info.message) }).createRunToEnd(runRequest());
     expect(handle.state).toBe('done');
     expect(await readCreationJson(handle.result?.path ?? '')).toMatchObject({ sync_status: 'pending' });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('equipment.json');
   });
 
-  it('answers a same-minute race loser with destination_exists and opens no session for it', async () => {
+  it('refuses the second of two same-minute creations at the gate while the first is still running', async () => {
     const ctl = controller();
-    const results = await Promise.allSettled([ctl.createRun(runRequest()), ctl.createRun(runRequest())]);
-    const done = results.filter((r) => r.status === 'fulfilled');
-    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    expect(done).toHaveLength(1);
-    expect(refused).toHaveLength(1);
-    expect((refused[0]?.reason as ExLabError).code).toBe('destination_exists');
+    const [first, second] = await Promise.all([ctl.createRun(runRequest()), ctl.createRun(runRequest())]);
+    expect(first?.state).toBe('rendering');
+    expect(second?.state).toBe('failed');
+    expect(second?.error?.code).toBe('destination_exists');
+    expect((await ctl.settled(first?.session_id ?? '')).state).toBe('done');
     expect(ctl.sessions.activeCount()).toBe(0);
+  });
+});
+
+describe('template changes between creations', () => {
+  it('reads an edited manifest for the next creation', async () => {
+    const ctl = controller();
+    const first = await ctl.createRunToEnd(runRequest({ run_date: '2026-03-02T09:15:00Z' }));
+    expect((await readCreationJson(first.result?.path ?? '')).template.version).toBe('1.0');
+    const manifestPath = join(lab.templatesDir, 'imaging_run', 'copier.yml');
+    await writeFile(manifestPath, (await readFile(manifestPath, 'utf8')).replace('_exlab_version: "1.0"', '_exlab_version: "1.1"'));
+    const second = await ctl.createRunToEnd(runRequest({ run_date: '2026-03-02T09:16:00Z' }));
+    expect((await readCreationJson(second.result?.path ?? '')).template.version).toBe('1.1');
+  });
+
+  it('uses an equipment template added after a first creation from the global one', async () => {
+    const ctl = controller();
+    await ctl.createRunToEnd(runRequest({ run_date: '2026-03-02T09:15:00Z' }));
+    const own = join(lab.localRoot, EQUIPMENT_ID, '.exlab-wizard', 'templates', 'imaging_run');
+    await mkdir(own, { recursive: true });
+    await writeFile(join(own, 'copier.yml'), '_exlab_type: run\n_exlab_version: "9.0"\n_exlab_run_scope: both\n');
+    const second = await ctl.createRunToEnd(runRequest({ run_date: '2026-03-02T09:16:00Z', variables: {} }));
+    expect((await readCreationJson(second.result?.path ?? '')).template).toMatchObject({ version: '9.0', source_path: own });
   });
 });
 
@@ -90,7 +118,7 @@ describe('secret answers', () => {
     const manifestPath = join(lab.templatesDir, 'imaging_run', 'copier.yml');
     await writeFile(manifestPath, `${await readFile(manifestPath, 'utf8')}\nscope_pin:\n  type: str\n  secret: true\n  default: "0000"\n`);
     await writeFile(join(lab.templatesDir, 'imaging_run', 'pin.txt.jinja'), 'pin={{ scope_pin }}\n');
-    const handle = await controller().createRun(runRequest({ variables: { scope_pin: '4711' } }));
+    const handle = await controller().createRunToEnd(runRequest({ variables: { scope_pin: '4711' } }));
     const run = handle.result?.path ?? '';
     expect(await readFile(join(run, 'pin.txt'), 'utf8')).toBe('pin=4711\n');
     expect((await readCreationJson(run)).variables).not.toHaveProperty('scope_pin');
@@ -100,7 +128,7 @@ describe('secret answers', () => {
 
 describe('README generation in a creation', () => {
   it('writes README.md whose front matter records a test run, with readme_fields.json beside it', async () => {
-    const handle = await controller().createRun(
+    const handle = await controller().createRunToEnd(
       runRequest({ run_kind: 'test', readme_custom_fields: [{ label: 'Collaborator', value: 'Dr. J. Lee' }] }),
     );
     const run = handle.result?.path ?? '';
@@ -124,7 +152,7 @@ describe('README generation in a creation', () => {
       ...lab.config,
       readme: { defaults: [{ id: 'irb_protocol', label: 'IRB protocol', type: 'string' as const, required: true }] },
     };
-    const ctl = new CreationController({ getConfig: () => config });
+    const ctl = testController(lab, { getConfig: () => config });
     const error = await refusal(ctl.createRun(runRequest({ readme_extra: { irb_protocol: ' ' } })));
     expect(error).toMatchObject({ code: 'validation_failed', field: 'irb_protocol' });
     expect(await listTree(lab.localRoot)).toEqual([]);
@@ -137,7 +165,7 @@ describe('per-equipment templates (§5.0)', () => {
     await mkdir(own, { recursive: true });
     await writeFile(join(own, 'copier.yml'), '_exlab_type: run\n_exlab_version: "7.0"\n_exlab_run_scope: both\n');
     await writeFile(join(own, 'scope_only.txt.jinja'), 'made on {{ project_name }}\n');
-    const handle = await controller().createRun(runRequest({ variables: {} }));
+    const handle = await controller().createRunToEnd(runRequest({ variables: {} }));
     const run = handle.result?.path ?? '';
     expect(await readFile(join(run, 'scope_only.txt'), 'utf8')).toBe('made on Cortex Q3 Pilot\n');
     expect((await readCreationJson(run)).template).toMatchObject({ name: 'imaging_run', version: '7.0', source_path: own });

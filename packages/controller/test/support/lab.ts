@@ -2,7 +2,9 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseConfigText } from '@exlab/core/config';
-import type { Config, RunCreateRequest } from '@exlab/core/schemas';
+import { createNullLogger, type Logger } from '@exlab/core/logging';
+import { CreationController, corePluginHost, type CreationControllerOptions, type DefaultPluginPort } from '@exlab/controller';
+import type { Config, ProjectCreateRequest, RunCreateRequest, SessionEvent, SessionHandle } from '@exlab/core/schemas';
 import { starterTemplatesDir } from '@exlab/core/starter';
 
 /** One project of the offline catalogue the test lab ships. */
@@ -35,6 +37,8 @@ export interface TestLab {
   localRoot: string;
   nasRoot: string;
   cataloguePath: string;
+  /** The lab's config.yaml, written to disk (for processes and the embed example). */
+  configPath: string;
   config: Config;
   /** Removes the whole lab. */
   remove(): Promise<void>;
@@ -94,8 +98,19 @@ export async function createTestLab(options: TestLabOptions = {}): Promise<TestL
     `  staging_root: ${q(stagingRoot)}`,
     '',
   ].join('\n');
-  const { config } = parseConfigText(text, join(root, 'config.yaml'));
-  return { root, templatesDir, localRoot, nasRoot, cataloguePath, config, remove: () => rm(root, { recursive: true, force: true }) };
+  const configPath = join(root, 'config.yaml');
+  await writeFile(configPath, text);
+  const { config } = parseConfigText(text, configPath);
+  return {
+    root,
+    templatesDir,
+    localRoot,
+    nasRoot,
+    cataloguePath,
+    configPath,
+    config,
+    remove: () => rm(root, { recursive: true, force: true }),
+  };
 }
 
 /** Every file and folder a run from the starter `imaging_run` template holds, as `listTree` lists them. */
@@ -151,4 +166,92 @@ export async function snapshotFiles(dir: string): Promise<Map<string, Buffer>> {
     if (!rel.endsWith('/')) files.set(rel, await readFile(join(dir, rel)));
   }
   return files;
+}
+
+/** A valid project request for the lab's equipment and the second catalogue project (no folder exists for it yet). */
+export function projectRequest(overrides: Partial<ProjectCreateRequest> = {}): ProjectCreateRequest {
+  return {
+    kind: 'project',
+    equipment_id: EQUIPMENT_ID,
+    template_path: 'project_basic',
+    label: 'Retina mapping',
+    operator: 'ada',
+    objective: 'Map retinal ganglion cells.',
+    lims_project: { uid: 'uid-retina-0002', short_id: 'PROJ-0002', name: 'Retina Mapping' },
+    variables: {},
+    readme_extra: {},
+    readme_custom_fields: [],
+    ...overrides,
+  };
+}
+
+/** A controller whose tests wait for the outcome: `createRunToEnd` resolves with the final snapshot. */
+export class TestController extends CreationController {
+  /** Creates a run and waits until the session is done, failed or aborted. */
+  async createRunToEnd(request: RunCreateRequest): Promise<SessionHandle> {
+    const handle = await this.createRun(request);
+    return this.settled(handle.session_id);
+  }
+
+  /** Creates a project and waits until the session ends. */
+  async createProjectToEnd(request: ProjectCreateRequest): Promise<SessionHandle> {
+    const handle = await this.createProject(request);
+    return this.settled(handle.session_id);
+  }
+
+  /** Every frame of a session, waiting for its end. */
+  async framesOf(sessionId: string): Promise<SessionEvent[]> {
+    const frames: SessionEvent[] = [];
+    for await (const frame of this.subscribe(sessionId)) frames.push(frame);
+    return frames;
+  }
+}
+
+/** A TestController over the lab's config, with a fixed OS user and hostname and no GC loop. */
+export function testController(lab: TestLab, options: Partial<CreationControllerOptions> = {}): TestController {
+  return new TestController({ getConfig: () => lab.config, osUser: 'ada-os', hostname: 'bench-host', gc: false, ...options });
+}
+
+/** One line a {@link recordingLogger} received. */
+export interface LoggedLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string;
+  fields?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** A logger that keeps every line in `lines` (children share them). */
+export function recordingLogger(): Logger & { lines: LoggedLine[] } {
+  const lines: LoggedLine[] = [];
+  const make = (): Logger => {
+    const base = createNullLogger('DEBUG');
+    const record =
+      (level: LoggedLine['level']) =>
+      (msg: string, fields?: Readonly<Record<string, unknown>>): void =>
+        void lines.push({ level, msg, fields });
+    return Object.assign(base, {
+      debug: record('debug'),
+      info: record('info'),
+      warn: record('warn'),
+      error: record('error'),
+      child: () => make(),
+    });
+  };
+  return Object.assign(make(), { lines });
+}
+
+/** The plugin fixtures `@exlab/core` ships for tests (hello, input_required, error, timeout, ...). */
+export const PLUGIN_FIXTURES = join(import.meta.dirname, '..', '..', '..', 'core', 'test', 'fixtures', 'plugins');
+
+/**
+ * Installs plugin fixtures into the lab's `paths.plugin_dir` and returns the REAL plugin host
+ * behind the plugin port, with no bundled plugins and its stderr logs inside the lab.
+ */
+export async function installPlugins(lab: TestLab, names: readonly string[], logger?: Logger): Promise<DefaultPluginPort> {
+  for (const name of names) await cp(join(PLUGIN_FIXTURES, name), join(lab.config.paths.plugin_dir, name), { recursive: true });
+  return corePluginHost({
+    getConfig: () => lab.config,
+    logDir: join(lab.root, 'logs', 'plugins'),
+    bundledRoot: null,
+    ...(logger ? { logger } : {}),
+  });
 }

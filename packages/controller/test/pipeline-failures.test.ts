@@ -1,9 +1,18 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CreationController, nasPathFor } from '@exlab/controller';
+import { nasPathFor } from '@exlab/controller';
 import { SessionHandleSchema } from '@exlab/core/schemas';
-import { EQUIPMENT_ID, createTestLab, listTree, runRequest, snapshotFiles, type TestLab } from './support/lab.js';
+import {
+  EQUIPMENT_ID,
+  type TestController,
+  createTestLab,
+  listTree,
+  runRequest,
+  snapshotFiles,
+  testController,
+  type TestLab,
+} from './support/lab.js';
 
 const PROJECT = 'Cortex Q3 Pilot';
 
@@ -40,8 +49,15 @@ afterEach(async () => {
   await lab.remove();
 });
 
-function controller(events?: { failed: (info: unknown) => void; created: (info: unknown) => void }): CreationController {
-  return new CreationController({ getConfig: () => lab.config, osUser: 'ada-os', hostname: 'bench-host', ...(events ? { events } : {}) });
+function controller(events?: { failed: (info: unknown) => void; created: (info: unknown) => void }): TestController {
+  return testController(lab, events ? { events } : {});
+}
+
+/** The phase named by the session's failed frame. */
+async function failedPhase(c: TestController, sessionId: string): Promise<string | undefined> {
+  const frames = await c.framesOf(sessionId);
+  const last = frames.at(-1);
+  return last?.kind === 'failed' ? last.phase : undefined;
 }
 
 describe('run pipeline failures after the gate', () => {
@@ -50,7 +66,7 @@ describe('run pipeline failures after the gate', () => {
     const created: unknown[] = [];
     const c = controller({ failed: (info) => failed.push(info), created: (info) => created.push(info) });
 
-    const handle = await c.createRun(runRequest({ template_path: 'broken_filter_run', variables: {} }));
+    const handle = await c.createRunToEnd(runRequest({ template_path: 'broken_filter_run', variables: {} }));
 
     expect(SessionHandleSchema.parse(handle)).toEqual(handle);
     expect(handle.state).toBe('failed');
@@ -64,33 +80,35 @@ describe('run pipeline failures after the gate', () => {
     expect(created).toEqual([]);
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ equipmentId: EQUIPMENT_ID, project: PROJECT });
-    expect(c.getSession(handle.session_id)).toEqual(handle);
+    expect(c.status(handle.session_id)).toEqual(handle);
+    expect(await failedPhase(c, handle.session_id)).toBe('rendering_template');
   });
 
   it('still ends the session failed, not rejected, when the failed observer throws', async () => {
-    const c = new CreationController({
-      getConfig: () => lab.config,
+    const c = testController(lab, {
       events: {
         failed: () => {
           throw new Error('log unwritable');
         },
       },
     });
-    const handle = await c.createRun(runRequest({ template_path: 'broken_filter_run', variables: {} }));
+    const handle = await c.createRunToEnd(runRequest({ template_path: 'broken_filter_run', variables: {} }));
     expect(handle.state).toBe('failed');
     expect(await listTree(lab.localRoot)).toEqual([]);
   });
 
   it('removes a partly written temporary tree when a cache write fails after rendering', async () => {
-    const handle = await controller().createRun(runRequest({ template_path: 'creation_clash_run', variables: {} }));
+    const c = controller();
+    const handle = await c.createRunToEnd(runRequest({ template_path: 'creation_clash_run', variables: {} }));
 
     expect(handle.state).toBe('failed');
     expect(handle.error?.code).toBe('cache_file_exists');
+    expect(await failedPhase(c, handle.session_id)).toBe('writing_cache');
     expect(await listTree(lab.localRoot)).toEqual([]);
   });
 
   it('fails a template whose path segment renders to a path as template_load_error and publishes nothing', async () => {
-    const handle = await controller().createRun(runRequest({ template_path: 'bad_segment_run', variables: {} }));
+    const handle = await controller().createRunToEnd(runRequest({ template_path: 'bad_segment_run', variables: {} }));
 
     expect(handle.state).toBe('failed');
     expect(handle.error?.code).toBe('template_load_error');
@@ -99,12 +117,14 @@ describe('run pipeline failures after the gate', () => {
 
   it('keeps an existing project tree byte-identical when a later run fails', async () => {
     const c = controller();
-    const first = await c.createRun(runRequest({ run_date: '2026-03-02T09:15:00Z' }));
+    const first = await c.createRunToEnd(runRequest({ run_date: '2026-03-02T09:15:00Z' }));
     expect(first.state).toBe('done');
     const before = await snapshotFiles(lab.localRoot);
     const treeBefore = await listTree(lab.localRoot);
 
-    const handle = await c.createRun(runRequest({ run_date: '2026-03-02T10:00:00Z', template_path: 'broken_filter_run', variables: {} }));
+    const handle = await c.createRunToEnd(
+      runRequest({ run_date: '2026-03-02T10:00:00Z', template_path: 'broken_filter_run', variables: {} }),
+    );
 
     expect(handle.state).toBe('failed');
     expect(await listTree(lab.localRoot)).toEqual(treeBefore);
@@ -113,10 +133,10 @@ describe('run pipeline failures after the gate', () => {
 
   it('keeps folders of the first test run when a failed experimental run shares the project', async () => {
     const c = controller();
-    expect((await c.createRun(runRequest({ run_kind: 'test' }))).state).toBe('done');
+    expect((await c.createRunToEnd(runRequest({ run_kind: 'test' }))).state).toBe('done');
     const treeBefore = await listTree(lab.localRoot);
 
-    const handle = await c.createRun(runRequest({ run_kind: 'experimental', template_path: 'broken_filter_run', variables: {} }));
+    const handle = await c.createRunToEnd(runRequest({ run_kind: 'experimental', template_path: 'broken_filter_run', variables: {} }));
 
     expect(handle.state).toBe('failed');
     expect(await listTree(lab.localRoot)).toEqual(treeBefore);
@@ -124,8 +144,8 @@ describe('run pipeline failures after the gate', () => {
 
   it('lets the same minute be created once the failure is fixed', async () => {
     const c = controller();
-    expect((await c.createRun(runRequest({ template_path: 'broken_filter_run', variables: {} }))).state).toBe('failed');
-    const retry = await c.createRun(runRequest());
+    expect((await c.createRunToEnd(runRequest({ template_path: 'broken_filter_run', variables: {} }))).state).toBe('failed');
+    const retry = await c.createRunToEnd(runRequest());
     expect(retry.state).toBe('done');
     expect(retry.result?.path).toBe(join(lab.localRoot, EQUIPMENT_ID, PROJECT, 'Runs', 'Run_2026-03-02T09-15'));
   });

@@ -1,0 +1,84 @@
+import { join } from 'node:path';
+import { CacheWriter } from '@exlab/core/cache';
+import { createNullLogger, type Logger } from '@exlab/core/logging';
+import { resolveAppDirs } from '@exlab/core/paths';
+import { PluginHost, PluginRegistry } from '@exlab/core/plugins';
+import type { Config } from '@exlab/core/schemas';
+import { coreCacheWriter, coreLims, coreReadmeGenerator, coreTemplateEngine, coreValidator } from './core-ports.js';
+import type { CreationPorts, PluginPassPort } from './ports.js';
+
+/** What the real ports need. */
+export interface DefaultPortsOptions {
+  getConfig: () => Config | null;
+  clock?: () => Date;
+  logger?: Logger;
+  /** Plugin stderr logs go to `<logDir>/<plugin>/<session>.stderr`; default `<OS log dir>/plugins`. */
+  logDir?: string | undefined;
+  /** Root of the plugins shipped with the app; default the bundled root of `@exlab/core`, null for none. */
+  bundledRoot?: string | null | undefined;
+}
+
+/** The plugin port plus what health reads from it. */
+export interface DefaultPluginPort extends PluginPassPort {
+  /** Plugins the registry holds after its last reload. */
+  registeredPlugins(): number;
+  /** Worker processes running now. */
+  liveWorkers(): number;
+}
+
+/**
+ * The real plugin host (§6) behind the plugin port. The registry is rebuilt from the bundled root
+ * and `paths.plugin_dir` before each pass, so a plugin added, removed or a config change applies
+ * to the next creation without a restart (manifests only are read; plugin code runs in workers).
+ */
+export function corePluginHost(options: DefaultPortsOptions): DefaultPluginPort {
+  const logger = options.logger ?? createNullLogger();
+  const logDir = options.logDir ?? join(resolveAppDirs().logDir, 'plugins');
+  let current: { key: string; registry: PluginRegistry; host: PluginHost } | null = null;
+  const hosts: PluginHost[] = [];
+  const hostFor = (config: Config | null): { registry: PluginRegistry; host: PluginHost } => {
+    const labRoot = config?.paths.plugin_dir ?? '';
+    const allowNetwork = config?.plugins.allow_network ?? false;
+    const key = JSON.stringify([labRoot, allowNetwork]);
+    if (current === null || current.key !== key) {
+      const registry = new PluginRegistry({
+        labRoot,
+        allowNetwork,
+        logger,
+        ...(options.bundledRoot !== undefined ? { bundledRoot: options.bundledRoot } : {}),
+      });
+      const host = new PluginHost({ registry, logDir, logger });
+      hosts.push(host);
+      current = { key, registry, host };
+    }
+    return current;
+  };
+  return {
+    runPass: async (pass) => {
+      const { registry, host } = hostFor(options.getConfig());
+      await registry.reload();
+      return host.runPass(pass);
+    },
+    shutdown: async (graceMs) => {
+      await Promise.all(hosts.map((host) => host.shutdown(graceMs)));
+    },
+    registeredPlugins: () => current?.registry.list().length ?? 0,
+    liveWorkers: () => hosts.reduce((sum, host) => sum + host.liveWorkers(), 0),
+  };
+}
+
+/** Every port backed by `@exlab/core`; no NAS sync yet (runs stay `pending`, nothing is enqueued). */
+export function defaultPorts(options: DefaultPortsOptions): CreationPorts {
+  const cache = new CacheWriter({
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  return {
+    templates: coreTemplateEngine(),
+    readme: coreReadmeGenerator(cache),
+    cache: coreCacheWriter(cache),
+    validator: coreValidator(),
+    lims: coreLims(),
+    plugins: corePluginHost(options),
+  };
+}

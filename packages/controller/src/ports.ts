@@ -1,0 +1,187 @@
+import type { CreationJsonBody, EquipmentRecordInput } from '@exlab/core/cache';
+import type { RunKind, SyncStatus } from '@exlab/core/constants';
+import type { ReadmeInput, ReadmeLayers } from '@exlab/core/readme';
+import type {
+  Config,
+  CreationJson,
+  CustomReadmeField,
+  Finding,
+  LimsProjectRef,
+  PluginApplied,
+  ProjectCreateRequest,
+  RunCreateRequest,
+} from '@exlab/core/schemas';
+import type { TemplateManifest } from '@exlab/core/template';
+
+// The ports the controller composes (issue 6: ports, not concretions). `createDefaultController`
+// wires the real implementations from `@exlab/core`; an embedding tool or a test may pass its own.
+
+/** Template engine (§4.4.2): look-up, answers, render and the answers file. */
+export interface TemplateEnginePort {
+  /** The template `templatePath` of `type` for the equipment; throws `template_load_error` (requirements B3 step 10). */
+  resolve(config: Config, equipmentId: string, templatePath: string, type: 'project' | 'run', runKind?: RunKind): Promise<TemplateManifest>;
+  /** Every question's answer: provided, else the default; throws `validation_failed` naming `variables.<name>`. */
+  resolveAnswers(
+    manifest: TemplateManifest,
+    provided: Readonly<Record<string, unknown>>,
+    base: Readonly<Record<string, unknown>>,
+  ): Record<string, unknown>;
+  /** Renders the template into `destination`; returns the files written, relative, POSIX separators. */
+  render(manifest: TemplateManifest, destination: string, context: Readonly<Record<string, unknown>>): Promise<{ written: string[] }>;
+  /** Writes `.exlab-answers.yml` into `destination`. */
+  writeAnswers(destination: string, manifest: TemplateManifest, answers: Readonly<Record<string, unknown>>): Promise<void>;
+}
+
+/** README generator (§10): the field layers checked at the gate, then README.md and readme_fields.json. */
+export interface ReadmeGeneratorPort {
+  /**
+   * Resolves the template, config and custom layers and lists the required field ids; throws
+   * `validation_failed` on a blank required field (requirements B3 step 11).
+   */
+  layers(
+    manifest: TemplateManifest,
+    config: Config,
+    values: Readonly<Record<string, unknown>>,
+    customFields: readonly CustomReadmeField[],
+  ): { layers: ReadmeLayers; requiredIds: string[] };
+  /** Writes README.md and `.exlab-wizard/readme_fields.json` into `dir`. */
+  generate(dir: string, input: ReadmeInput): Promise<void>;
+}
+
+/** The cache files a creation writes (§11), all through CacheWriter. */
+export interface CacheWriterPort {
+  /** Writes a new creation.json (exclusive). */
+  createCreation(dir: string, body: CreationJsonBody): Promise<CreationJson>;
+  /** Sets creation.json's `sync_status`. */
+  setSyncStatus(dir: string, status: SyncStatus): Promise<unknown>;
+  /** Writes `runs.json` / `test_runs.json` under the project once. */
+  writeRunKindMarkerOnce(projectDirectory: string, kind: RunKind, project: string, equipment: string, now?: Date): Promise<unknown>;
+  /** Rewrites `equipment.json`. */
+  writeEquipmentJson(equipmentDirectory: string, equipment: EquipmentRecordInput, now?: Date): Promise<unknown>;
+}
+
+/** What the post-creation validation checks (§4.7 POST_VALIDATE, §7.3). */
+export interface TreeCheckInput {
+  config: Config;
+  /** Where the tree is now (the hidden temporary folder). */
+  tree: string;
+  /** Where it will be published; findings name paths there. */
+  destination: string;
+  /** The equipment folder the destination is under. */
+  equipmentDirectory: string;
+  /** The run's kind; null for a project. */
+  runKind: RunKind | null;
+  /** README field ids that must have a value. */
+  requiredIds: readonly string[];
+  /** README field values by id. */
+  readmeFields: Readonly<Record<string, unknown>>;
+}
+
+/** The §8.1 validator engine, run over a written tree. */
+export interface ValidatorPort {
+  /** Every finding of the tree, sorted; a hard finding blocks sync. */
+  checkTree(input: TreeCheckInput): Promise<Finding[]>;
+}
+
+/** Where a creation's LIMS project comes from (§7.2, read only). */
+export interface LimsPort {
+  /** The project a run belongs to: inherited from the project's creation.json, else looked up. */
+  projectForRun(config: Config, projectDirectory: string, request: RunCreateRequest): Promise<LimsProjectRef>;
+  /** The LIMS project a new project folder is created for. */
+  projectForNewProject(config: Config, request: ProjectCreateRequest): Promise<LimsProjectRef>;
+}
+
+/** A published creation handed to NAS sync. */
+export interface SyncEnqueueRequest {
+  /** The published folder. */
+  path: string;
+  /** Its NAS path (creation.json `paths.nas`). */
+  nasPath: string;
+  equipmentId: string;
+  level: 'project' | 'run';
+}
+
+/** NAS sync (§7.1). Optional: without it creation.json keeps `sync_status: pending` and nothing is enqueued. */
+export interface NasSyncPort {
+  /** Queues a published, unblocked creation; a failure is logged and the session still ends done (requirements B4). */
+  enqueue(request: SyncEnqueueRequest): Promise<void> | void;
+}
+
+/** One input a plugin prompt asks for (§6.4). */
+export interface PluginPromptField {
+  id: string;
+  label: string;
+  type: 'string' | 'text' | 'choice' | 'date' | 'boolean';
+  required: boolean;
+  default?: unknown;
+  options?: string[] | undefined;
+  hint?: string | undefined;
+}
+
+/** A plugin waiting for the operator (§6.4). */
+export interface PluginInputPrompt {
+  plugin: string;
+  fields: PluginPromptField[];
+  reason: string;
+  /** The file that triggered the prompt, when known. */
+  file: string | null;
+}
+
+/** What the plugins see of the creation (§6.1.4 PluginContext). */
+export interface PluginPassContext {
+  /** The merged render variables (requirements B4: not the raw request variables). */
+  variables: Record<string, unknown>;
+  answersFile: string;
+  templateName: string;
+  templateVersion: string;
+  /** `experimental` or `test` for a run; "" for a project (spec, not the reference's "project"). */
+  runKind: string;
+  equipmentId: string;
+  /** The LIMS short id. */
+  project: string;
+  /** Names the plugins' stderr logs; the session id. */
+  runId: string;
+}
+
+/** One plugin pass over the rendered files (§6.2.2). */
+export interface PluginPassOptions {
+  dstRoot: string;
+  /** Candidate files, absolute. */
+  files: string[];
+  /** `_exlab_plugins` of the template. */
+  order?: readonly string[];
+  context: PluginPassContext;
+  dryRun?: boolean;
+  /** Aborted when the session leaves plugin_pass: the running worker is killed. */
+  signal?: AbortSignal;
+  /** Suspends the pass on a prompt; null means cancelled. */
+  onInputRequired?: (prompt: PluginInputPrompt) => Promise<Record<string, unknown> | null>;
+  /** Called before each plugin runs. */
+  onProgress?: (progress: { current: number; total: number; plugin: string }) => void;
+}
+
+/** The pass's outcome: one record per plugin that ran, and whether the operator cancelled a prompt. */
+export interface PluginPassResult {
+  applied: PluginApplied[];
+  aborted: boolean;
+}
+
+/** The plugin host as the controller uses it (§4.4.3). */
+export interface PluginPassPort {
+  /** Runs every matching plugin; throws `plugin_variable_validation_failed` when the pre-flight fails. */
+  runPass(options: PluginPassOptions): Promise<PluginPassResult>;
+  /** Kills the workers still running (TERM, grace, KILL); called when the controller closes. */
+  shutdown?(graceMs?: number): Promise<void>;
+}
+
+/** Every port of the controller. */
+export interface CreationPorts {
+  templates: TemplateEnginePort;
+  readme: ReadmeGeneratorPort;
+  cache: CacheWriterPort;
+  validator: ValidatorPort;
+  lims: LimsPort;
+  plugins: PluginPassPort;
+  /** Absent until NAS sync exists: runs stay `pending` and nothing is enqueued. */
+  sync?: NasSyncPort | undefined;
+}

@@ -1,3 +1,4 @@
 import { packageBuild } from '../../tsup.shared.js';
 
-export default packageBuild(import.meta.dirname);
+// The `exlab-wizard-tray` bin entry is not a public subpath, so it is added here.
+export default packageBuild(import.meta.dirname, { main: 'src/main.ts' });

@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_CODES, LOG_LEVELS, PRODUCT_VERSION, type LogLevel } from '@exlab/core/constants';
 import { configCheckCommand } from './commands/config-check.js';
+import { registerCreateCommands } from './commands/create.js';
 import {
   PROBLEMS_USAGE_EXIT,
   problemsCommand,
@@ -19,6 +20,9 @@ import {
   type TemplatesListFlags,
   type TemplatesNewFlags,
 } from './commands/templates.js';
+import { doctorCommand, type DoctorFlags } from './commands/doctor.js';
+import { logsCommand, type LogsFlags } from './commands/logs.js';
+import { openCommand, type OpenFlags } from './commands/open.js';
 import { startCommand, type StartFlags } from './commands/start.js';
 import { statusCommand, type StatusFlags } from './commands/status.js';
 import { stopCommand, type StopFlags } from './commands/stop.js';
@@ -88,7 +92,11 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .option('--port <n>', 'fixed port; fails with exit 4 when taken (default: any free port)', parsePort)
     .option('--no-demo', 'do not create or use the embedded demo lab when no config exists')
     .option('--log-level <level>', `log threshold (${LOG_LEVELS.join(', ')})`, parseLogLevel)
-    .option('--wait <seconds>', 'how long to wait for a detached start to become healthy', parsePositive)
+    .option('--wait <seconds>', 'how long to wait for a detached start to become healthy (default 15)', parsePositive)
+    .option('--open-window', 'open the window now, not only on the first launch')
+    .option('--smoke', 'server only, no icon or window; prints "exlab-wizard-tray smoke: server on port N"')
+    .option('--no-autostart-prompt', 'accepted for compatibility; does nothing')
+    .addOption(new Option('--testing', 'development builds: enable the EXLAB_TEST_* hooks').hideHelp())
     .action(async (flags: StartFlags) => {
       exitCode = await startCommand(flags, output, env);
     });
@@ -104,11 +112,46 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
 
   program
     .command('stop')
-    .description('stop ExLab-Wizard: SIGTERM, then SIGKILL after the timeout')
+    .description('stop ExLab-Wizard: graceful quit, then SIGTERM to its process group, SIGKILL 10 s later (exit 0 stopped, 1 still alive)')
     .addOption(stateDirOption())
-    .option('--timeout <seconds>', 'seconds to wait before SIGKILL (default 10)', parsePositive)
+    .option('--timeout <seconds>', 'seconds running work may take to finish before the quit is forced (default 30)', parsePositive)
+    .option('--force', 'do not wait for running work')
     .action(async (flags: StopFlags) => {
       exitCode = await stopCommand(flags, output, env);
+    });
+
+  program
+    .command('open')
+    .description('open the window: asks the running tray (a window already open is focused), or starts one (exit 0 opened, 1 failed)')
+    .addOption(stateDirOption())
+    .option('--config <file>', 'config.yaml for a tray this starts')
+    .option('--wait <seconds>', 'how long to wait for a tray this starts to become healthy', parsePositive)
+    .action(async (flags: OpenFlags) => {
+      exitCode = await openCommand(flags, output, env);
+    });
+
+  program
+    .command('logs')
+    .description("print the end of app.log, or with --daemon the detached tray's stdout/stderr (exit 1 when there is no log)")
+    .addOption(stateDirOption())
+    .option('-n, --lines <count>', 'lines to print (default 50)', (value: string) => Math.floor(parsePositive(value)))
+    .option('-f, --follow', 'keep printing new lines until Ctrl-C')
+    .option('--daemon', "the newest detached tray run's stdout.log and stderr.log")
+    .option('--path', 'print the log file path(s) only')
+    .action(async (flags: LogsFlags) => {
+      exitCode = await logsCommand(flags, output, env);
+    });
+
+  program
+    .command('doctor')
+    .description(
+      'check this machine: Node, folders, config, setup, rsync/rclone/ssh, browser, keyring, tray (exit 0 fine, 1 a check failed)',
+    )
+    .addOption(stateDirOption())
+    .option('--config <file>', 'config.yaml to check (default: the OS config path)')
+    .option('--json', 'print {ok, checks: [{name, status, detail, hint}]}')
+    .action(async (flags: DoctorFlags) => {
+      exitCode = await doctorCommand(flags, output, env);
     });
 
   const config = program.command('config').description('work with config.yaml');
@@ -148,6 +191,8 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .action(async (runPath: string, flags: RevokeFlags) => {
       exitCode = await problemsRevokeCommand(runPath, flags, output, env);
     });
+
+  registerCreateCommands(program, { output, env, stateDirOption, usageExit, setExitCode: (code) => (exitCode = code) });
 
   const templates = program
     .command('templates')

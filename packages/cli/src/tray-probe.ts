@@ -43,13 +43,20 @@ export async function probeTray(stateDir: string): Promise<TrayProbe> {
   }
   const lock = await readLockInfo(join(stateDir, FILE_NAMES.trayLock)).catch(() => null);
   if (server !== null) {
-    if (!(await isProcessAlive(server.pid, server.pid_start ?? null)))
-      return { state: 'stale', server, lock, health: null, serverJsonCorrupt };
+    const token = server.pid_start ?? null;
+    if (token === null) {
+      // P4: without a start token only /health naming the same instance proves the pid is still ours.
+      const health = await fetchHealth(server);
+      const ours = health !== null && (server.instance_id === undefined || health.instance_id === server.instance_id);
+      return { state: ours ? 'healthy' : 'stale', server, lock, health: ours ? health : null, serverJsonCorrupt };
+    }
+    if (!(await isProcessAlive(server.pid, token))) return { state: 'stale', server, lock, health: null, serverJsonCorrupt };
     const health = await fetchHealth(server);
     return { state: health ? 'healthy' : 'unhealthy', server, lock, health, serverJsonCorrupt };
   }
   if (lock !== null) {
-    const alive = await isProcessAlive(lock.pid, lock.pid_start);
+    // A lock without a start token cannot be told from a reused pid: treat it as stale, never signal it.
+    const alive = lock.pid_start !== null && (await isProcessAlive(lock.pid, lock.pid_start));
     return { state: alive ? 'unhealthy' : 'stale', server, lock, health: null, serverJsonCorrupt };
   }
   return { state: serverJsonCorrupt ? 'stale' : 'not_running', server, lock, health: null, serverJsonCorrupt };

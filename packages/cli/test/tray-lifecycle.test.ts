@@ -99,7 +99,16 @@ describe('exlab start --foreground --headless', () => {
       }),
     });
     expect(response.status).toBe(201);
-    const handle = (await response.json()) as { state: string; result: { path: string } };
+    // 201 answers once the gate passed; the session then runs on: poll its snapshot until it ends.
+    const { session_id } = (await response.json()) as { session_id: string };
+    const handle = await waitFor('the session to end', async () => {
+      const snapshot = (await (
+        await fetch(`http://127.0.0.1:${tray.info.port}/api/v1/sessions/${session_id}`, {
+          headers: { authorization: `Bearer ${tray.info.token}` },
+        })
+      ).json()) as { state: string; result: { path: string } };
+      return ['done', 'failed', 'aborted'].includes(snapshot.state) ? snapshot : undefined;
+    });
     expect(handle.state).toBe('done');
     const runPath = join(sb.home, '.local/share/exlab-wizard/demo-lab/lab/DEMO_SCOPE_01/Cortex Q3 Pilot/Runs/Run_2026-04-17T14-32');
     expect(handle.result.path).toBe(runPath);
@@ -187,7 +196,7 @@ describe('exlab status and stop', () => {
     expect(await exists(join(sb.stateDir, 'tray.lock'))).toBe(false);
   });
 
-  it('stops a running tray with SIGTERM and exits 0', async () => {
+  it('stops a running tray and exits 0', async () => {
     const tray = await foreground();
     const stop = await runExlab(['stop', '--state-dir', sb.stateDir], sb.env);
     expect(stop.code).toBe(0);

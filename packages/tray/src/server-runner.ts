@@ -97,6 +97,13 @@ export class ServerRunner {
     return this.#port;
   }
 
+  /** Records a changed mode (the icon step decides `tray` or `window-only` after bind, T1, T8) and rewrites server.json. */
+  async setMode(mode: TrayMode): Promise<void> {
+    if (this.#info === undefined || !this.isRunning || this.#info.mode === mode) return;
+    this.#info = { ...this.#info, mode };
+    await writeServerInfo(this.serverJsonPath, this.#info);
+  }
+
   /** Rewrites server.json when it is missing or names another launch (lifecycle.md T6); true when rewritten. */
   async healDiscoveryFile(): Promise<boolean> {
     if (this.#info === undefined || !this.isRunning) return false;

@@ -1,12 +1,21 @@
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ENV, EXIT_CODES, FILE_NAMES, TIMINGS, type LogLevel } from '@exlab/core/constants';
-import { describeError } from '@exlab/core/errors';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DETACHED_RUNS, EXIT_CODES, FILE_NAMES, TIMINGS, type LogLevel } from '@exlab/core/constants';
+import { describeError, ExLabError } from '@exlab/core/errors';
 import { resolveAppDirs } from '@exlab/core/paths';
-import { ensureWritableDir, readServerInfo } from '@exlab/core/process';
-import { runTrayForeground } from '@exlab/tray';
+import {
+  cleanupRuns,
+  countLiveRuns,
+  ensureWritableDir,
+  killRun,
+  launchDetached,
+  readServerInfo,
+  runsDirOf,
+  tailFile,
+  type LaunchedRun,
+} from '@exlab/core/process';
 import type { Output } from '../output.js';
 import { fetchHealth, probeTray } from '../tray-probe.js';
 
@@ -14,6 +23,10 @@ import { fetchHealth, probeTray } from '../tray-probe.js';
 export interface StartFlags {
   foreground?: boolean;
   headless?: boolean;
+  smoke?: boolean;
+  openWindow?: boolean;
+  testing?: boolean;
+  autostartPrompt?: boolean;
   config?: string;
   stateDir?: string;
   port?: number;
@@ -22,10 +35,23 @@ export interface StartFlags {
   wait?: number;
 }
 
-/** Flags forwarded to the detached `start --foreground` child. */
-function childArgs(flags: StartFlags): string[] {
-  const args = ['start', '--foreground'];
+/**
+ * The `exlab-wizard-tray` program of the installed `@exlab/tray` (its package `bin`). The detached
+ * tray runs it rather than `exlab start --foreground`, so it does not load the CLI's other commands.
+ */
+export function trayEntry(): string {
+  const manifest = fileURLToPath(import.meta.resolve('@exlab/tray/package.json'));
+  const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { bin?: Record<string, string> };
+  return join(dirname(manifest), pkg.bin?.['exlab-wizard-tray'] ?? 'dist/main.js');
+}
+
+/** The command that runs the tray in the foreground: what `exlab start` detaches and autostart registers (A5). */
+export function foregroundCommand(flags: StartFlags = {}): string[] {
+  const args = [process.execPath, trayEntry()];
   if (flags.headless) args.push('--headless');
+  if (flags.smoke) args.push('--smoke');
+  if (flags.openWindow) args.push('--open-window');
+  if (flags.testing) args.push('--testing');
   if (flags.config !== undefined) args.push('--config', flags.config);
   if (flags.stateDir !== undefined) args.push('--state-dir', flags.stateDir);
   if (flags.port !== undefined) args.push('--port', String(flags.port));
@@ -34,40 +60,59 @@ function childArgs(flags: StartFlags): string[] {
   return args;
 }
 
-async function tail(path: string, lines: number): Promise<string[]> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .slice(-lines);
+/** Resolves with the child's exit code once it exits; never resolves while it runs. */
+function exitCodeOf(child: ChildProcess): { code: () => number | null } {
+  let code: number | null = child.exitCode;
+  child.once('exit', (exitCode, signal) => {
+    code = exitCode ?? (signal ? 128 : EXIT_CODES.failure);
+  });
+  return { code: () => code };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function liveTrayRuns(stateDir: string): Promise<number> {
+  const counts = await countLiveRuns(runsDirOf(stateDir)).catch(() => ({}) as Record<string, number>);
+  return counts[DETACHED_RUNS.traySlug] ?? 0;
 }
 
 /**
- * `exlab start`: in the foreground, runs the tray in this process; otherwise launches it
- * detached (its own process group, output in `<state>/runs/tray/<run>/`) and waits until it is
- * healthy (lifecycle.md C1). A healthy tray already running is success.
+ * `exlab start` (lifecycle.md C1). `--foreground` runs the tray in this process. Otherwise: a
+ * healthy tray already running is success; a live one that does not answer is exit 1 (with a
+ * hint); the state dir must be writable; old runs are cleaned (D6); the tray is launched detached
+ * (D3) and polled every 50 ms until server.json names it and /health answers. A tray that exits
+ * 3 lost the lock to a parallel start, whose tray then counts (F6). A tray that dies prints its
+ * last 20 stderr lines (exit 1); a timeout kills its process group (exit 1).
  */
 export async function startCommand(flags: StartFlags, output: Output, env: Readonly<Record<string, string | undefined>>): Promise<number> {
   if (flags.foreground) {
+    const { runTrayForeground } = await import('@exlab/tray');
     return runTrayForeground({
       stateDir: flags.stateDir,
       configPath: flags.config,
       port: flags.port,
       headless: flags.headless,
+      smoke: flags.smoke,
+      openWindow: flags.openWindow,
+      testing: flags.testing,
       noDemo: flags.demo === false,
       logLevel: flags.logLevel,
+      selfCommand: foregroundCommand({ config: flags.config, stateDir: flags.stateDir }),
       env,
     });
   }
   const stateDir = flags.stateDir ?? resolveAppDirs({ env }).stateDir;
+  const deadline = performance.now() + (flags.wait ?? TIMINGS.startWaitMs / 1000) * 1000;
   const before = await probeTray(stateDir);
   if (before.state === 'healthy' && before.server) {
     output.out(`already running (pid ${before.server.pid}, port ${before.server.port})`);
     return EXIT_CODES.ok;
   }
   if (before.state === 'unhealthy') {
+    // A tray that holds the lock but has no server.json yet may just be starting (a parallel start).
+    if ((await awaitWinner(stateDir, deadline, null)) === EXIT_CODES.ok) return awaitWinner(stateDir, deadline, output);
     output.err(
-      `ExLab-Wizard is running (pid ${before.server?.pid ?? before.lock?.pid ?? '?'}) but does not answer; run "exlab stop" first.`,
+      `ExLab-Wizard is running (pid ${before.server?.pid ?? before.lock?.pid ?? '?'}) but does not answer; run "exlab stop --force" first.`,
     );
     return EXIT_CODES.failure;
   }
@@ -78,58 +123,61 @@ export async function startCommand(flags: StartFlags, output: Output, env: Reado
     return EXIT_CODES.failure;
   }
 
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
-  const runId = `tray-${stamp}-${randomBytes(2).toString('hex')}`;
-  const runDir = join(stateDir, 'runs', 'tray', runId);
-  await mkdir(runDir, { recursive: true, mode: 0o700 });
-  const stdoutFile = await open(join(runDir, 'stdout.log'), 'a');
-  const stderrFile = await open(join(runDir, 'stderr.log'), 'a');
-  const entry = process.argv[1] ?? '';
-  const child = spawn(process.execPath, [entry, ...childArgs({ ...flags, stateDir })], {
-    detached: true,
-    stdio: ['ignore', stdoutFile.fd, stderrFile.fd],
-    env: { ...env, [ENV.runDir]: runDir },
-    windowsHide: true,
-  });
-  await stdoutFile.close();
-  await stderrFile.close();
-  let exitCode: number | null = null;
-  child.on('exit', (code, signal) => {
-    exitCode = code ?? (signal ? 128 : EXIT_CODES.failure);
-  });
-  child.unref();
+  const runsDir = runsDirOf(stateDir);
+  await cleanupRuns(runsDir).catch(() => undefined);
+  let run: LaunchedRun;
+  try {
+    run = await launchDetached({
+      cmd: foregroundCommand({ ...flags, stateDir }),
+      slug: DETACHED_RUNS.traySlug,
+      runsDir,
+      description: 'ExLab-Wizard tray',
+      env,
+      maxLive: 1,
+      maxRuntimeSeconds: null,
+    });
+  } catch (error) {
+    if (error instanceof ExLabError && error.code === 'run_limit_reached') return awaitWinner(stateDir, deadline, output);
+    output.err(describeError(error));
+    return EXIT_CODES.failure;
+  }
+  const exit = exitCodeOf(run.child);
+  const pid = run.status.pid;
 
-  const deadline = Date.now() + (flags.wait ?? TIMINGS.startWaitMs / 1000) * 1000;
-  while (Date.now() < deadline) {
+  while (performance.now() < deadline) {
     const info = await readServerInfo(join(stateDir, FILE_NAMES.serverJson)).catch(() => null);
-    if (info !== null && info.pid === child.pid && (await fetchHealth(info, 1_000))) {
-      output.out(`started (pid ${info.pid}, port ${info.port}, run ${runId})`);
+    if (info !== null && info.pid === pid && (await fetchHealth(info, 1_000))) {
+      output.out(`started (pid ${info.pid}, port ${info.port}, run ${run.runId})`);
       return EXIT_CODES.ok;
     }
-    if (exitCode !== null) {
-      // Another `exlab start` won the instance lock: its tray counts as ours (lifecycle.md F6).
-      if (exitCode === EXIT_CODES.alreadyRunning) {
-        const winner = await probeTray(stateDir);
-        if (winner.state === 'healthy' && winner.server) {
-          output.out(`already running (pid ${winner.server.pid}, port ${winner.server.port})`);
-          return EXIT_CODES.ok;
-        }
-        if (winner.state === 'not_running' || winner.state === 'stale') break;
-      } else {
-        output.err(`ExLab-Wizard exited with code ${exitCode} while starting. Last lines of ${join(runDir, 'stderr.log')}:`);
-        for (const line of await tail(join(runDir, 'stderr.log'), 20)) output.err(`  ${line}`);
-        return EXIT_CODES.failure;
-      }
+    const code = exit.code();
+    if (code !== null) {
+      // Exit 3: a parallel start holds the lock. Exit 0 while starting: a supervised twin stood down (T9).
+      if (code === EXIT_CODES.alreadyRunning || code === EXIT_CODES.ok) return awaitWinner(stateDir, deadline, output);
+      output.err(`ExLab-Wizard exited with code ${code} while starting. Last lines of ${join(run.runDir, FILE_NAMES.runStderr)}:`);
+      for (const line of await tailFile(join(run.runDir, FILE_NAMES.runStderr), 20)) output.err(`  ${line}`);
+      return EXIT_CODES.failure;
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(TIMINGS.startPollMs);
   }
-  if (exitCode === null && child.pid !== undefined) {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // Already gone.
+  await killRun(run.runDir, { graceMs: 2_000 }).catch(() => undefined);
+  output.err(`ExLab-Wizard did not become healthy in time; see ${run.runDir}.`);
+  return EXIT_CODES.failure;
+}
+
+/** Another `exlab start` won the race: its tray is ours too once it answers (F6). Silent when `output` is null. */
+async function awaitWinner(stateDir: string, deadline: number, output: Output | null): Promise<number> {
+  for (;;) {
+    const winner = await probeTray(stateDir);
+    if (winner.state === 'healthy' && winner.server) {
+      output?.out(`already running (pid ${winner.server.pid}, port ${winner.server.port})`);
+      return EXIT_CODES.ok;
     }
+    if (performance.now() >= deadline) break;
+    // Nothing holds the lock yet: keep waiting only while a launched tray is still on its way.
+    if ((winner.state === 'not_running' || winner.state === 'stale') && (await liveTrayRuns(stateDir)) === 0) break;
+    await sleep(TIMINGS.startPollMs);
   }
-  output.err(`ExLab-Wizard did not become healthy in time; see ${runDir}.`);
+  output?.err('Another ExLab-Wizard was starting but did not become healthy in time; see "exlab status".');
   return EXIT_CODES.failure;
 }

@@ -44,6 +44,11 @@ export async function buildServer(context: ServerContext): Promise<FastifyInstan
   registerHealthRoutes(app, context);
   registerSetupRoutes(app, context);
   registerSessionRoutes(app, context);
+  context.registerExtraRoutes?.(app);
+  // Fastify's order: stop accepting, preClose, drain, close. Open WebSockets must go in preClose.
+  app.addHook('preClose', async () => {
+    await context.onPreClose?.();
+  });
   await app.ready();
   return app;
 }

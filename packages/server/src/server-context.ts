@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import type { CreationController } from '@exlab/controller';
 import type { Logger } from '@exlab/core/logging';
 import type { Config, SetupStatus } from '@exlab/core/schemas';
@@ -22,4 +23,8 @@ export interface ServerContext {
   isShuttingDown: () => boolean;
   /** Where request errors are logged. */
   logger: Logger;
+  /** Registers the hosting process's own routes (the tray's `/api/v1/app/*` control routes) before the app is sealed. */
+  registerExtraRoutes?: ((app: FastifyInstance) => void) | undefined;
+  /** Runs in Fastify's preClose, before connections drain: the host closes its WebSockets here, or `close()` hangs. */
+  onPreClose?: (() => Promise<void> | void) | undefined;
 }

@@ -17,6 +17,8 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await server?.app.close();
+  // Sessions still running end (their files kept) before the lab is removed under them.
+  await server?.context.controller.close();
   server = undefined;
   await lab.remove();
 });
@@ -29,16 +31,19 @@ async function start(...args: Parameters<typeof contextFor>): Promise<RunningSer
 describe('GET /api/v1/health', () => {
   it('reports the config path, the session counts and ok when setup is complete', async () => {
     const s = await start(lab.config);
-    await fetch(`${s.base}/api/v1/sessions`, {
-      method: 'POST',
-      headers: authorized({ 'content-type': 'application/json' }),
-      body: JSON.stringify(runRequest()),
-    });
+    const created = (await (
+      await fetch(`${s.base}/api/v1/sessions`, {
+        method: 'POST',
+        headers: authorized({ 'content-type': 'application/json' }),
+        body: JSON.stringify(runRequest()),
+      })
+    ).json()) as { session_id: string };
+    await s.context.controller.settled(created.session_id);
     const health = HealthSchema.parse(await (await fetch(`${s.base}/api/v1/health`, { headers: authorized() })).json());
     expect(health.status).toBe('ok');
     expect(health.schema_versions).toEqual({ creation_json: '1.9', readme_fields_json: '1.1', ingest_json: '1.1' });
     expect(health.components.config).toEqual({ status: 'ok', path: '/etc/exlab/config.yaml' });
-    expect(health.components.session_store).toEqual({ status: 'ok', active_sessions: 0, input_required: 0 });
+    expect(health.components.session_store).toEqual({ status: 'ok', active_sessions: 0, input_required: 0, interrupted_creations: [] });
   });
 
   it('still answers 200 without a config, with the config component and the rollup at warn', async () => {
@@ -108,8 +113,10 @@ describe('the error envelope', () => {
   it('answers an uncaught error with 500 internal_error, a fixed message and the trace id in header and body', async () => {
     const logger = recordingLogger();
     const throwing = {
-      createRun: () => Promise.reject(new Error('disk /secret/path exploded')),
-      getSession: () => undefined,
+      create: () => Promise.reject(new Error('disk /secret/path exploded')),
+      status: () => undefined,
+      close: () => Promise.resolve(),
+      interruptedCreations: [],
       sessions: { activeCount: () => 0, inputRequiredCount: () => 0 },
     } as unknown as CreationController;
     const s = await start(lab.config, { controller: throwing, logger });

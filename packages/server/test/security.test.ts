@@ -14,6 +14,8 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await server.app.close();
+  // Sessions still running end (their files kept) before the lab is removed under them.
+  await server.context.controller.close();
   await lab.remove();
 });
 
@@ -31,7 +33,7 @@ describe('token authentication', () => {
       schema_versions: { creation_json: '1.9' },
       setup_state: 'ready',
     });
-    expect(health.components.session_store).toEqual({ status: 'ok', active_sessions: 0, input_required: 0 });
+    expect(health.components.session_store).toEqual({ status: 'ok', active_sessions: 0, input_required: 0, interrupted_creations: [] });
   });
 
   it('refuses a request without a token with a 401 unauthorized envelope', async () => {

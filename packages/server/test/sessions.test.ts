@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CreationController } from '@exlab/controller';
 import { evaluateSetupState } from '@exlab/core/config';
 import { CreationJsonSchema, SessionHandleSchema, type Config, type SessionHandle, type SetupStatus } from '@exlab/core/schemas';
-import { EQUIPMENT_ID, createTestLab, listTree, runRequest, type TestLab } from './support/lab.js';
+import { EQUIPMENT_ID, createTestLab, listTree, projectRequest, runRequest, type TestLab } from './support/lab.js';
 import { authorized, contextFor, envelopeOf, rawRequest, startServer, type RunningServer } from './support/server.js';
 
 const SESSIONS = '/api/v1/sessions';
@@ -18,6 +18,8 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await server?.app.close();
+  // Sessions still running end (their files kept) before the lab is removed under them.
+  await server?.context.controller.close();
   server = undefined;
   await lab.remove();
 });
@@ -25,6 +27,17 @@ afterEach(async () => {
 async function start(...args: Parameters<typeof contextFor>): Promise<RunningServer> {
   server = await startServer(contextFor(...args));
   return server;
+}
+
+/** Polls GET /sessions/:id until the session is done, failed or aborted, and returns that snapshot. */
+async function finalHandle(s: RunningServer, id: string): Promise<SessionHandle> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const handle = SessionHandleSchema.parse(await (await fetch(`${s.base}${SESSIONS}/${id}`, { headers: authorized() })).json());
+    if (handle.state === 'done' || handle.state === 'failed' || handle.state === 'aborted') return handle;
+    if (Date.now() > deadline) throw new Error(`session ${id} still ${handle.state}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** POSTs `body` (serialised unless it is already a string) as JSON with the token. */
@@ -37,12 +50,14 @@ function postSessions(s: RunningServer, body: unknown, headers: Record<string, s
 }
 
 describe('POST /api/v1/sessions', () => {
-  it('answers 201 with a done handle and the run tree on disk', async () => {
+  it('answers 201 once the gate passed; the session then ends done with the run tree on disk', async () => {
     const s = await start(lab.config);
     const response = await postSessions(s, runRequest());
 
     expect(response.status).toBe(201);
-    const handle = SessionHandleSchema.parse(await response.json());
+    const started = SessionHandleSchema.parse(await response.json());
+    expect(started).toMatchObject({ kind: 'run', state: 'rendering', current_phase: 'rendering_template', error: null });
+    const handle = await finalHandle(s, started.session_id);
     const destination = join(lab.localRoot, EQUIPMENT_ID, 'Cortex Q3 Pilot', 'Runs', 'Run_2026-03-02T09-15');
     expect(handle.state).toBe('done');
     expect(handle.kind).toBe('run');
@@ -60,7 +75,7 @@ describe('POST /api/v1/sessions', () => {
     delete body.readme_extra;
     const response = await postSessions(s, body);
     expect(response.status).toBe(201);
-    const handle = (await response.json()) as SessionHandle;
+    const handle = await finalHandle(s, ((await response.json()) as SessionHandle).session_id);
     expect(handle.result?.path).toContain(join('Runs', 'Run_2026-03-02T09-15'));
   });
 
@@ -110,10 +125,18 @@ describe('POST /api/v1/sessions', () => {
       expect(error.field).toBe('kind');
     });
 
-    it('refuses a kind this server does not create yet', async () => {
-      const { status, error } = await refusal({ ...runRequest(), kind: 'project' });
+    it('refuses a kind it does not know', async () => {
+      const { status, error } = await refusal({ ...runRequest(), kind: 'equipment' });
       expect(status).toBe(422);
       expect(error.field).toBe('kind');
+    });
+
+    it('refuses a project body without its LIMS project', async () => {
+      const body: Record<string, unknown> = { ...projectRequest() };
+      delete body.lims_project;
+      const { status, error } = await refusal(body);
+      expect(status).toBe(422);
+      expect(error.field).toBe('lims_project');
     });
 
     it('refuses a missing required field and names it', async () => {
@@ -207,9 +230,19 @@ describe('POST /api/v1/sessions', () => {
     expect(await listTree(lab.localRoot)).toEqual([]);
   });
 
+  it('creates a project folder from a project body', async () => {
+    const s = await start(lab.config);
+    const response = await postSessions(s, projectRequest());
+    expect(response.status).toBe(201);
+    const handle = await finalHandle(s, ((await response.json()) as SessionHandle).session_id);
+    expect(handle).toMatchObject({ kind: 'project', state: 'done', result: { path: join(lab.localRoot, EQUIPMENT_ID, 'Retina Mapping') } });
+  });
+
   it('refuses a second run in the same minute with 409 destination_exists and keeps the first', async () => {
     const s = await start(lab.config);
-    expect((await postSessions(s, runRequest({ label: 'First' }))).status).toBe(201);
+    const first = await postSessions(s, runRequest({ label: 'First' }));
+    expect(first.status).toBe(201);
+    expect((await finalHandle(s, ((await first.json()) as SessionHandle).session_id)).state).toBe('done');
     const before = await listTree(lab.localRoot);
     const response = await postSessions(s, runRequest({ label: 'Second' }));
     expect(response.status).toBe(409);
@@ -298,12 +331,14 @@ describe('POST /api/v1/sessions while setup is incomplete or the app is quitting
 });
 
 describe('GET /api/v1/sessions/:id', () => {
-  it('answers 200 with the same snapshot the POST returned', async () => {
+  it('answers 200 with the current snapshot of the session the POST opened', async () => {
     const s = await start(lab.config);
     const created = SessionHandleSchema.parse(await (await postSessions(s, runRequest())).json());
+    const done = await finalHandle(s, created.session_id);
+    expect(done).toMatchObject({ session_id: created.session_id, kind: 'run', created_at: created.created_at, state: 'done' });
     const response = await fetch(`${s.base}${SESSIONS}/${created.session_id}`, { headers: authorized() });
     expect(response.status).toBe(200);
-    expect(SessionHandleSchema.parse(await response.json())).toEqual(created);
+    expect(SessionHandleSchema.parse(await response.json())).toEqual(done);
   });
 
   it('answers 404 session_not_found for an unknown id', async () => {

@@ -48,6 +48,16 @@ export const FILE_NAMES = {
   config: 'config.yaml',
   serverJson: 'server.json',
   trayLock: 'tray.lock',
+  /** Detached run files (lifecycle.md D1). */
+  runStatus: 'status.json',
+  runResult: 'result.json',
+  runMessages: 'messages.jsonl',
+  runStdout: 'stdout.log',
+  runStderr: 'stderr.log',
+  /** Chromium profile of the window, under the state dir (one per tray, W3). */
+  windowProfile: 'window-profile',
+  /** Written once the tray has started for the first time (T1: the window opens on first launch only). */
+  firstLaunchMarker: '.first-launch-done',
   appLog: 'app.log',
   copierManifest: 'copier.yml',
   copierManifestAlt: 'copier.yaml',
@@ -213,6 +223,108 @@ export const TIMINGS = {
   startWaitMs: 15_000,
   /** Plugin worker TERM-to-KILL grace at shutdown. */
   workerShutdownGraceMs: 5_000,
+  /** `exlab start` polls for server.json and health this often (C1). */
+  startPollMs: 50,
+  /** QuitCoordinator re-checks the idle predicate this often (Q1). */
+  quitPollMs: 100,
+  /** A force-quit prompt without an answer this long counts as Force quit (Q4). */
+  quitPromptAnswerMs: 30_000,
+  /** Window teardown at quit: SIGTERM, this long, then SIGKILL (Q5). */
+  windowCloseGraceMs: 5_000,
+  /** Window teardown at quit: after SIGKILL, wait this long for the exit (Q5). */
+  windowKillWaitMs: 2_000,
+  /** The window answers "tray alive?" within this long or exits 2 (W2). */
+  windowHandshakeMs: 2_000,
+  /** The window re-checks that its tray is alive this often (W4). */
+  windowFollowIntervalMs: 2_000,
+  /** Window-only mode with the default-browser fallback quits this long after the last UI disconnects (T8). */
+  windowOnlyIdleQuitMs: 10_000,
+  /** The tray status label is recomputed this often (I2). */
+  statusTickMs: 5_000,
+  /** Notifications of one kind within this window become one (N2). */
+  notificationCoalesceMs: 5_000,
+  /** How long an OS notification stays up (N1). */
+  notificationDisplayMs: 10_000,
+} as const;
+
+/** Detached runs under `<state>/runs/<slug>/<run_id>/` (lifecycle.md D1-D6, the ox_proc model). */
+export const DETACHED_RUNS = {
+  /** Folder under the state dir holding every slug's runs. */
+  dirName: 'runs',
+  /** Slug of the tray's runs. */
+  traySlug: 'tray',
+  /** A slug is lower-case letters, digits, `_` and `-`. */
+  slugPattern: /^[a-z0-9_-]+$/,
+  /** Ended runs are deleted this long after their observed end (D2 `ttl_seconds`). */
+  ttlSeconds: 86_400,
+  /** Default runtime limit of a run (OX); the tray passes null, no limit. */
+  maxRuntimeSeconds: 8 * 3_600,
+  /** Runs never seen ending, and unreadable run dirs, are deleted this long after launch or mtime (D6). */
+  maxAgeSeconds: 86_400,
+  /** Lines shown of messages, stdout and stderr (D4). */
+  tailLines: 10,
+  /** Bytes read from the end of a file for a tail (D4). */
+  tailMaxBytes: 64 * 1024,
+  /** `exlab stop` and run kills: SIGKILL this long after SIGTERM (DECISIONS.md). */
+  killGraceMs: 10_000,
+} as const;
+
+/** How the tray and its window process talk without a socket (W1, W3, T7). */
+export const WINDOW_PROCESS = {
+  /** Set by the tray on the window it spawns: the window exits when its stdin, a pipe from the tray, closes. */
+  parentEnv: 'EXLAB_WINDOW_PARENT',
+  /** The stderr line a window prints when it handed the URL to the default browser. */
+  fallbackMarker: 'exlab-window: opened in the default browser',
+} as const;
+
+/** States of a detached run's status.json (D2). */
+export const RUN_STATES = ['running', 'finished', 'died', 'killed'] as const;
+/** A detached run's state. */
+export type RunState = (typeof RUN_STATES)[number];
+
+// ---------------------------------------------------------------------------
+// Plugins (§6.1.2, §6.3; requirements A2, A5, A7, A9, A11)
+// ---------------------------------------------------------------------------
+
+/** Plugin API major versions this host loads; a manifest's `String(api_version)` must be one (§6.1.2). */
+export const PLUGIN_API_VERSIONS = ['1'] as const;
+
+/** Isolation defaults and caps of `manifest.yml`, and the fixed budgets of the plugin host. */
+export const PLUGIN_LIMITS = {
+  /** `isolation.timeout_seconds` when the manifest does not set it. */
+  defaultTimeoutSeconds: 30,
+  /** Largest `isolation.timeout_seconds` (inclusive). */
+  maxTimeoutSeconds: 300,
+  /** `isolation.memory_mb` when the manifest does not set it. */
+  defaultMemoryMb: 512,
+  /** Largest `isolation.memory_mb` (inclusive). */
+  maxMemoryMb: 2048,
+  /** Below this a manifest loads with a warning: a bare Node 24 worker already uses ~42 MB RSS. */
+  lowMemoryWarnMb: 64,
+  /** One IPC frame in either direction, newline excluded (§6.3.4). */
+  ipcFrameMaxBytes: 1024 * 1024,
+  /** All of a worker's stdout together: unknown-kind frames cannot flood the host. */
+  stdoutMaxBytes: 8 * 1024 * 1024,
+  /** A malformed frame is logged cut to this many bytes (§6.3.4). */
+  badFrameLogBytes: 4096,
+  /** A worker's stderr file stops growing here. */
+  stderrFileMaxBytes: 10 * 1024 * 1024,
+  /** CPU seconds per second of wall-clock timeout (RLIMIT_CPU, §6.3.3). */
+  cpuSecondsPerTimeoutSecond: 2,
+  /** Open files per worker (RLIMIT_NOFILE, §6.3.3). */
+  maxOpenFiles: 256,
+  /** Wall clock of the variable validation call (§6.3.6). */
+  validateTimeoutMs: 10_000,
+  /** CPU seconds of the variable validation call (§6.3.6). */
+  validateCpuSeconds: 5,
+  /** TERM to KILL when a worker times out (§6.3.4). */
+  timeoutKillGraceMs: 1_000,
+  /** RSS watchdog period (A9). */
+  watchdogIntervalMs: 200,
+  /** Exit code recorded for a worker the host killed on timeout. */
+  timeoutExitCode: 124,
+  /** Files up to this size are snapshotted byte for byte before a plugin runs (A11). */
+  snapshotContentMaxBytes: 64 * 1024,
 } as const;
 
 // ---------------------------------------------------------------------------
@@ -450,4 +562,10 @@ export const ENV = {
   supervisor: 'EXLAB_SUPERVISOR',
   browser: 'EXLAB_BROWSER',
   debug: 'EXLAB_DEBUG',
+  /** Window process command (W1). */
+  windowExecutable: 'EXLAB_WINDOW_EXECUTABLE',
+  /** `1` runs the window's Chromium headless (CI); so does a Linux session without DISPLAY/WAYLAND_DISPLAY. */
+  headless: 'EXLAB_HEADLESS',
+  /** Root that replaces HOME for autostart files (tests, A1). */
+  autostartRoot: 'EXLAB_AUTOSTART_ROOT',
 } as const;

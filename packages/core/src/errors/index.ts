@@ -49,6 +49,8 @@ export const ERROR_CODES = {
   already_running: { status: 409, summary: 'Another tray already holds the instance lock.' },
   port_in_use: { status: 409, summary: 'The fixed port is taken by another program.' },
   state_dir_unwritable: { status: 500, summary: 'The state directory cannot be written.' },
+  run_limit_reached: { status: 409, summary: 'A detached run of this kind is already live (max_live).' },
+  process_launch_failed: { status: 500, summary: 'A detached process could not be started.' },
   unauthorized: { status: 401, summary: 'The request carries no valid per-launch token.' },
   forbidden_host: { status: 403, summary: 'The Host header is not this server on loopback.' },
   forbidden_origin: { status: 403, summary: 'The Origin header is not this server.' },

@@ -6,6 +6,8 @@ export * from './readme-fields.js';
 export * from './ingest.js';
 export * from './api.js';
 export * from './server-info.js';
+export * from './run-status.js';
+export * from './app-control.js';
 export * from './config.js';
 export * from './equipment-id.js';
 export * from './finding.js';

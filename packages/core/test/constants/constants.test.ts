@@ -56,6 +56,13 @@ describe('file and folder names', () => {
       pluginManifest: 'manifest.yml',
       jinjaSuffix: '.jinja',
       creationTempPrefix: '.exlab-creating-',
+      firstLaunchMarker: '.first-launch-done',
+      runMessages: 'messages.jsonl',
+      runResult: 'result.json',
+      runStatus: 'status.json',
+      runStderr: 'stderr.log',
+      runStdout: 'stdout.log',
+      windowProfile: 'window-profile',
     });
   });
 
@@ -190,6 +197,17 @@ describe('timings', () => {
       selfHealIntervalMs: 5_000,
       startWaitMs: 15_000,
       workerShutdownGraceMs: 5_000,
+      notificationCoalesceMs: 5_000,
+      notificationDisplayMs: 10_000,
+      quitPollMs: 100,
+      quitPromptAnswerMs: 30_000,
+      startPollMs: 50,
+      statusTickMs: 5_000,
+      windowCloseGraceMs: 5_000,
+      windowFollowIntervalMs: 2_000,
+      windowHandshakeMs: 2_000,
+      windowKillWaitMs: 2_000,
+      windowOnlyIdleQuitMs: 10_000,
     });
   });
 });
@@ -336,6 +354,9 @@ describe('security and process', () => {
       supervisor: 'EXLAB_SUPERVISOR',
       browser: 'EXLAB_BROWSER',
       debug: 'EXLAB_DEBUG',
+      autostartRoot: 'EXLAB_AUTOSTART_ROOT',
+      headless: 'EXLAB_HEADLESS',
+      windowExecutable: 'EXLAB_WINDOW_EXECUTABLE',
     });
   });
 });
@@ -367,6 +388,11 @@ describe('the export surface', () => {
         'JINJA_EXPRESSION_PATTERN',
         'JINJA_STATEMENT_PATTERN',
         'PLUGIN_NAME_PATTERN',
+        'PLUGIN_API_VERSIONS',
+        'PLUGIN_LIMITS',
+        'DETACHED_RUNS',
+        'RUN_STATES',
+        'WINDOW_PROCESS',
         'RUN_STAMP_PATTERN',
         'HH_MM_PATTERN',
         'ILLEGAL_FILENAME_CHARACTERS',

@@ -11,7 +11,13 @@ export function registerHealthRoutes(app: FastifyInstance, context: ServerContex
     const setup = context.getSetupStatus();
     const sessions = context.controller.sessions;
     const components: Health['components'] = {
-      session_store: { status: 'ok', active_sessions: sessions.activeCount(), input_required: sessions.inputRequiredCount() },
+      session_store: {
+        status: 'ok',
+        active_sessions: sessions.activeCount(),
+        input_required: sessions.inputRequiredCount(),
+        // §4.8: temporary folders of creations interrupted by a crash, removed at start.
+        interrupted_creations: context.controller.interruptedCreations.map((swept) => swept.path),
+      },
       config:
         context.getConfig() === null
           ? { status: 'warn', reason: 'no configuration loaded; finish setup in Settings' }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { fromSessionError } from '@exlab/controller';
 import { API_PREFIX } from '@exlab/core/constants';
 import { ExLabError, SetupIncompleteError } from '@exlab/core/errors';
 import { CreateSessionRequestSchema } from '@exlab/core/schemas';
@@ -20,12 +21,16 @@ export function registerSessionRoutes(app: FastifyInstance, context: ServerConte
 
   app.post(`${API_PREFIX}/sessions`, { onRequest: gate }, async (request, reply) => {
     const body = parseBody(CreateSessionRequestSchema, request.body);
-    const handle = await context.controller.createRun(body);
+    const handle = await context.controller.create(body);
+    // docs/decisions.md "Input errors answer 422 at once": the controller ends a session the gate
+    // refuses failed (requirements B3); the API answers its error with the catalogue status
+    // (422, 409 destination_exists) so a client learns the problem without a WebSocket.
+    if (handle.state === 'failed' && handle.error !== null) throw fromSessionError(handle.error);
     return reply.code(201).send(handle);
   });
 
   app.get<{ Params: { id: string } }>(`${API_PREFIX}/sessions/:id`, async (request) => {
-    const handle = context.controller.getSession(request.params.id);
+    const handle = context.controller.status(request.params.id);
     if (!handle) throw new ExLabError('session_not_found', `No session with id "${request.params.id}".`, { field: 'id' });
     return handle;
   });

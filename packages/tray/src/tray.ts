@@ -272,6 +272,9 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
     const config = source.config;
     const controller = new CreationController({
       getConfig: () => config,
+      // Plugin stderr goes to <central log>/plugins/<plugin>/<run>.stderr (requirements A7).
+      logDir: join(dirs.logDir, 'plugins'),
+      logger: log.child({ component: 'controller' }),
       events: {
         created: (info) => {
           const tags = { equip: info.equipmentId, proj: info.project, kind: info.runKind };
@@ -368,6 +371,8 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
         { name: 'notifications', run: () => notifications.close() },
         { name: 'icon', run: () => icon?.dispose() },
         { name: 'server', run: () => activeRunner.stop() },
+        // After the server: no new sessions can arrive; running ones are aborted with their files kept, workers killed.
+        { name: 'controller', run: () => controller.close() },
         {
           name: 'logs',
           run: async () => {

@@ -37,7 +37,8 @@ export {
   type WindowExit,
   type WindowLauncherOptions,
 } from './window-launcher.js';
-export { buildTrayMenu, createTrayIcon, hasDesktopSession, type TrayIcon, type TrayIconFactory, type TrayMenuItem } from './tray-icon.js';
+export { buildTrayMenu, hasDesktopSession, type TrayIcon, type TrayIconFactory, type TrayMenuItem } from './tray-icon.js';
+export { systrayIconFactory, trayIconPng, trayIconIco } from './systray-icon.js';
 export {
   Autostart,
   setAutostart,

@@ -58,12 +58,3 @@ export function hasDesktopSession(
   if (platform === 'darwin' || platform === 'win32') return true;
   return Boolean(env.DISPLAY) || Boolean(env.WAYLAND_DISPLAY);
 }
-
-/**
- * The default icon factory. No maintained tray-icon library is installed in this workspace yet
- * (a systray2-style helper is needed), so it always reports why there is no icon, and the tray
- * takes the window-only fallback (T8, §15.7.4). A factory backed by such a library plugs in here.
- */
-export const createTrayIcon: TrayIconFactory = async () => {
-  return { icon: null, reason: 'no tray icon library is installed (the tray icon needs a systray helper)' };
-};

@@ -45,7 +45,8 @@ import {
 import { ServerRunner } from './server-runner.js';
 import { StatusTicker, type StatusSource } from './status-label.js';
 import { readTestHooks } from './test-hooks.js';
-import { buildTrayMenu, createTrayIcon, hasDesktopSession, type TrayIcon, type TrayIconFactory } from './tray-icon.js';
+import { systrayIconFactory } from './systray-icon.js';
+import { buildTrayMenu, hasDesktopSession, type TrayIcon, type TrayIconFactory } from './tray-icon.js';
 import { resolveWindowCommand, WindowLauncher, type WindowExit } from './window-launcher.js';
 
 /**
@@ -92,7 +93,7 @@ export interface TrayOptions {
   stderr?: NodeJS.WritableStream | undefined;
   /** The command that starts this tray in the foreground; autostart registers it (A5). */
   selfCommand?: readonly string[] | undefined;
-  /** Tray icon factory (default {@link createTrayIcon}). */
+  /** Tray icon factory (default {@link systrayIconFactory}, its helper copied under the state dir). */
   iconFactory?: TrayIconFactory | undefined;
   /** OS notification backend (default: detected; null = none). */
   notificationBackend?: NotificationBackend | null | undefined;
@@ -530,7 +531,7 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
       cancelEscalationWatch = clock.setTimer(1_000, escalationWatch);
     };
     if (mode === 'tray') {
-      const factory = options.iconFactory ?? createTrayIcon;
+      const factory = options.iconFactory ?? systrayIconFactory(dirs.stateDir);
       const menuActions = { open: () => launcher.open(), quit: () => quit({ reason: 'operator' }) };
       if (!hasDesktopSession(env)) {
         iconUnavailable = 'no desktop session (no DISPLAY or WAYLAND_DISPLAY)';

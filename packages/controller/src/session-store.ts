@@ -201,6 +201,11 @@ export class SessionStore {
     return ids;
   }
 
+  /** Every session still held, oldest first (`GET /api/v1/operations`, requirements C6). */
+  list(): Session[] {
+    return [...this.#sessions.values()].map((watch) => watch.session).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
   /** Sessions not yet in a final state. */
   activeCount(): number {
     let count = 0;

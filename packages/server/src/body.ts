@@ -1,15 +1,35 @@
+import type { FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
 import { ValidationError } from '@exlab/core/errors';
 import { zodIssues } from '@exlab/core/schemas';
+
+/** The 422 `validation_failed` for a zod failure: `field` is the first dotted path, every issue in `details.errors` (requirements C2). */
+export function validationErrorOf(error: z.ZodError, part = 'body'): ValidationError {
+  const issues = zodIssues(error);
+  const first = issues[0];
+  return new ValidationError(first ? `${first.path || part}: ${first.message}` : `The request ${part} is not valid.`, {
+    field: first?.path || undefined,
+    details: { errors: issues.map((issue) => ({ loc: issue.loc, msg: issue.message, type: issue.code })) },
+  });
+}
 
 /** Validates a request body; failures are 422 `validation_failed` naming the first field, with every issue in `details.errors`. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const result = schema.safeParse(body ?? {});
   if (result.success) return result.data;
-  const issues = zodIssues(result.error);
-  const first = issues[0];
-  throw new ValidationError(first ? `${first.path || 'body'}: ${first.message}` : 'The request body is not valid.', {
-    field: first?.path || undefined,
-    details: { errors: issues.map((issue) => ({ loc: issue.loc, msg: issue.message, type: issue.code })) },
-  });
+  throw validationErrorOf(result.error);
 }
+
+const PART_NAMES: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'headers' };
+
+/**
+ * Fastify validator over the routes' zod schemas (the single source, requirements C1): an absent
+ * body counts as `{}` so defaults apply; failures are the catalogue's 422, never Fastify's 400.
+ */
+export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema, httpPart }) => {
+  return (data: unknown) => {
+    const result = schema.safeParse(httpPart === 'body' ? (data ?? {}) : data);
+    if (result.success) return { value: result.data };
+    return { error: validationErrorOf(result.error, PART_NAMES[httpPart ?? 'body'] ?? 'body') };
+  };
+};

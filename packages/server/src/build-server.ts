@@ -1,12 +1,23 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { LIMITS, TRACE_ID_HEADER } from '@exlab/core/constants';
-import { installErrorHandling, replyToFrameworkError } from './error-handler.js';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
+import { API_PREFIX, LIMITS, TRACE_ID_HEADER } from '@exlab/core/constants';
+import { zodValidatorCompiler } from './body.js';
+import { installErrorHandling, replyToClientError, replyToFrameworkError } from './error-handler.js';
+import { checkSetupGate } from './gate.js';
+import { ProblemsFeed } from './problems-feed.js';
+import { registerBrowseRoutes } from './routes/browse.js';
+import { registerConfigRoutes } from './routes/config.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerProblemsRoutes } from './routes/problems.js';
 import { registerRootRoutes } from './routes/root.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerSetupRoutes } from './routes/setup.js';
 import { checkHost, checkOrigin, checkToken } from './security.js';
 import type { ServerContext } from './server-context.js';
+import { SocketRegistry } from './sockets.js';
 import { traceIdFor } from './trace-id.js';
 
 declare module 'fastify' {
@@ -16,20 +27,31 @@ declare module 'fastify' {
   }
 }
 
+/** Where the OpenAPI 3.1 document and the rendered docs are served. */
+export const OPENAPI_PATH = `${API_PREFIX}/openapi.json`;
+/** The swagger-ui route prefix (assets served locally). */
+export const DOCS_PATH = `${API_PREFIX}/docs`;
+
 /**
  * Builds the Fastify app: trace ids, the Host allow-list, the Origin check, token auth on every
- * route but the window entry `/`, the error envelope, and the API routes. It does not listen.
+ * route but the window entry `/`, the setup gate, the error envelope, the API routes and
+ * WebSockets, the background audit and the OpenAPI document. It does not listen.
  */
 export async function buildServer(context: ServerContext): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: LIMITS.requestBodyMaxBytes,
     forceCloseConnections: true,
-    // Absolute paths ride in URLs later (`/run//abs`), so duplicate slashes must stay significant (requirements C1).
+    // Absolute paths ride in URLs (`/run//abs`), so duplicate slashes must stay significant (requirements C1).
     routerOptions: { ignoreDuplicateSlashes: false },
     return503OnClosing: true,
     frameworkErrors: replyToFrameworkError,
+    clientErrorHandler: replyToClientError,
   });
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // Registered before the security hook: its own onRequest marks upgrade requests, so a refused upgrade's socket is destroyed.
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   app.decorateRequest('traceId', '');
   app.addHook('onRequest', async (request, reply) => {
     request.traceId = traceIdFor(request.headers[TRACE_ID_HEADER]);
@@ -38,17 +60,44 @@ export async function buildServer(context: ServerContext): Promise<FastifyInstan
     checkOrigin(request);
     const isWindowEntry = request.method === 'GET' && request.routeOptions.url === '/';
     if (!isWindowEntry) checkToken(request, context.token);
+    // §4.9.2: the gate runs before Fastify parses and validates the body.
+    checkSetupGate(request, context);
   });
   installErrorHandling(app, context.logger);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'ExLab-Wizard API', version: context.version, description: 'Local API of the ExLab-Wizard tray (127.0.0.1 only).' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: DOCS_PATH });
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+
+  const sockets = new SocketRegistry();
+  const feed = new ProblemsFeed({
+    getConfig: context.getConfig,
+    logger: context.logger,
+    intervalMs: context.audit?.intervalMs,
+    clock: context.audit?.clock,
+  });
   registerRootRoutes(app, context);
   registerHealthRoutes(app, context);
   registerSetupRoutes(app, context);
-  registerSessionRoutes(app, context);
+  registerConfigRoutes(app, context);
+  registerSessionRoutes(app, context, sockets);
+  registerProblemsRoutes(app, context, feed, sockets);
+  registerBrowseRoutes(app, context);
   context.registerExtraRoutes?.(app);
   // Fastify's order: stop accepting, preClose, drain, close. Open WebSockets must go in preClose.
   app.addHook('preClose', async () => {
+    feed.stop();
+    sockets.closeAll();
     await context.onPreClose?.();
   });
   await app.ready();
+  feed.start();
   return app;
 }

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TRACE_ID_HEADER } from '@exlab/core/constants';
 import { ExLabError, toErrorEnvelope } from '@exlab/core/errors';
@@ -28,7 +29,9 @@ export function installErrorHandling(app: FastifyInstance, logger: Logger): void
     }
     const { status, body } = toErrorEnvelope(mapped, request.traceId);
     if (status >= 500)
-      logger.error(`request failed: ${request.method} ${request.url}: ${error.stack ?? error.message}`, { trace: request.traceId });
+      logger.error(`request failed: ${request.method} ${request.url.split('?')[0] ?? ''}: ${error.stack ?? error.message}`, {
+        trace: request.traceId,
+      });
     void reply.code(status).header('content-type', 'application/json; charset=utf-8').send(body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -56,4 +59,22 @@ export function replyToFrameworkError(error: FastifyError, request: FastifyReque
     .header(TRACE_ID_HEADER, traceId)
     .header('content-type', 'application/json; charset=utf-8')
     .send(JSON.stringify(body));
+}
+
+/**
+ * Node's HTTP parser refuses a request it cannot read (bad framing, oversized headers) before
+ * Fastify routes it; the answer still gets the envelope and a trace id, then the socket closes.
+ */
+export function replyToClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) return;
+  const traceId = traceIdFor(undefined);
+  const refusal = new ExLabError('validation_failed', 'The request could not be read as HTTP/1.1.', {
+    field: 'request',
+    details: { reason: error.code },
+  });
+  const { status, body } = toErrorEnvelope(refusal, traceId);
+  const payload = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} Unprocessable Content\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n${TRACE_ID_HEADER}: ${traceId}\r\nConnection: close\r\n\r\n${payload}`,
+  );
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CreationController } from '@exlab/controller';
 import type { Logger } from '@exlab/core/logging';
-import type { Config, SetupStatus } from '@exlab/core/schemas';
+import type { AutostartResponse, Config, ProbeResult, SetupStatus } from '@exlab/core/schemas';
 
 /** What the routes need from the process that hosts the server. */
 export interface ServerContext {
@@ -27,4 +27,21 @@ export interface ServerContext {
   registerExtraRoutes?: ((app: FastifyInstance) => void) | undefined;
   /** Runs in Fastify's preClose, before connections drain: the host closes its WebSockets here, or `close()` hangs. */
   onPreClose?: (() => Promise<void> | void) | undefined;
+  /** Makes a config just written by `PUT /config` the live one (setup state, controller, audit); no restart (§4.9). */
+  applyConfig?: ((config: Config) => void) | undefined;
+  /** Autostart port; when given the server owns `POST /setup/autostart`, otherwise the host registers it. */
+  autostart?: { set(enabled: boolean): Promise<AutostartResponse> } | undefined;
+  /** LIMS probe of `POST /setup/test-lims`; a success marks LIMS reachable in the host. */
+  testLims?:
+    ((target: { endpoint: string; email?: string | undefined; password?: string | undefined }) => Promise<ProbeResult>) | undefined;
+  /** Background audit cadence and clock (tests inject them); default every 30 s (requirements C10). */
+  audit?: AuditOptions | undefined;
+}
+
+/** Timing of the background audit. */
+export interface AuditOptions {
+  /** Period in ms; default 30 000. 0 disables the timer (only start-up and refresh run). */
+  intervalMs?: number | undefined;
+  /** Clock used for `audit_at`. */
+  clock?: (() => Date) | undefined;
 }

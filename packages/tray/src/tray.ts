@@ -270,7 +270,8 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
       .child({ component: 'config' })
       .info(`config ${source.path ?? '(none)'} digest ${source.digest ?? '-'}${source.demo ? ' (embedded demo lab)' : ''}`);
 
-    const config = source.config;
+    // Replaced by PUT /config (applyConfig): setup state, creation and audits read the new one at once.
+    let config = source.config;
     const controller = new CreationController({
       getConfig: () => config,
       // Plugin stderr goes to <central log>/plugins/<plugin>/<run>.stderr (requirements A7).
@@ -440,6 +441,10 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
         configPath: source.path ?? undefined,
         controller,
         getConfig: () => config,
+        applyConfig: (next) => {
+          config = next;
+          log.info('config changed through the API; applied without a restart');
+        },
         getSetupStatus: () => setupStatusOf(config),
         isShuttingDown: () => shuttingDown,
         logger: log,

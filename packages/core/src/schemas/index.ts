@@ -5,6 +5,7 @@ export * from './creation.js';
 export * from './readme-fields.js';
 export * from './ingest.js';
 export * from './api.js';
+export * from './api-routes.js';
 export * from './server-info.js';
 export * from './run-status.js';
 export * from './app-control.js';

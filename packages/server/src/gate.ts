@@ -1,0 +1,44 @@
+import type { FastifyRequest } from 'fastify';
+import { API_PREFIX } from '@exlab/core/constants';
+import { ExLabError, SetupIncompleteError } from '@exlab/core/errors';
+import type { ServerContext } from './server-context.js';
+
+/** One gated route: method and Fastify route pattern (requirements C3). */
+interface GateRule {
+  method: string;
+  url: string;
+  /** Also refused once a quit started (503 `shutting_down`). */
+  refuseWhenClosing?: boolean;
+}
+
+/**
+ * The routes the setup gate covers (§4.9.2, requirements C3). Resume and cancel are deliberately
+ * absent: gating them could strand a suspended session (docs/decisions.md "API").
+ */
+export const GATED_ROUTES: readonly GateRule[] = [
+  { method: 'POST', url: `${API_PREFIX}/sessions`, refuseWhenClosing: true },
+  { method: 'GET', url: `${API_PREFIX}/operations` },
+  { method: 'GET', url: `${API_PREFIX}/problems` },
+  { method: 'POST', url: `${API_PREFIX}/problems/refresh` },
+  { method: 'POST', url: `${API_PREFIX}/problems/*` },
+  { method: 'GET', url: `${API_PREFIX}/tree` },
+  { method: 'GET', url: `${API_PREFIX}/folder/*` },
+  { method: 'GET', url: `${API_PREFIX}/run/*` },
+];
+
+const BY_KEY = new Map(GATED_ROUTES.map((rule) => [`${rule.method} ${rule.url}`, rule]));
+
+/**
+ * The setup gate as an onRequest step: it runs after the token check and before Fastify parses
+ * and validates the body (§4.9.2). LIMS unreachable does not gate (§4.9.4).
+ */
+export function checkSetupGate(request: FastifyRequest, context: ServerContext): void {
+  const rule = BY_KEY.get(`${request.method} ${request.routeOptions.url ?? ''}`);
+  if (rule === undefined) return;
+  if (rule.refuseWhenClosing === true && context.isShuttingDown())
+    throw new ExLabError('shutting_down', 'ExLab-Wizard is shutting down and takes no new sessions.');
+  const setup = context.getSetupStatus();
+  if (setup.state !== 'ready' && setup.state !== 'incomplete_lims_unreachable') {
+    throw new SetupIncompleteError(setup.state, setup.missing, setup.next_action);
+  }
+}

@@ -20,6 +20,18 @@ import {
   type TemplatesListFlags,
   type TemplatesNewFlags,
 } from './commands/templates.js';
+import {
+  collectKeyValue,
+  PLUGINS_USAGE_EXIT,
+  pluginsExecCommand,
+  pluginsLintCommand,
+  pluginsListCommand,
+  pluginsNewCommand,
+  type PluginsExecFlags,
+  type PluginsLintFlags,
+  type PluginsListFlags,
+  type PluginsNewFlags,
+} from './commands/plugins.js';
 import { doctorCommand, type DoctorFlags } from './commands/doctor.js';
 import { logsCommand, type LogsFlags } from './commands/logs.js';
 import { openCommand, type OpenFlags } from './commands/open.js';
@@ -228,6 +240,43 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .exitOverride(usageExit(TEMPLATES_USAGE_EXIT))
     .action(async (name: string, flags: TemplatesNewFlags) => {
       exitCode = await templatesNewCommand(name, flags, output, env);
+    });
+
+  const plugins = program.command('plugins').description('list, lint, run and scaffold plugins (§6)');
+  plugins
+    .command('list')
+    .description('list the plugins the app loads, bundled and from paths.plugin_dir')
+    .option('--config <file>', 'config.yaml to use (default: the OS config path, else the demo lab)')
+    .option('--json', 'print JSON')
+    .exitOverride(usageExit(PLUGINS_USAGE_EXIT))
+    .action(async (flags: PluginsListFlags) => {
+      exitCode = await pluginsListCommand(flags, output, env);
+    });
+  plugins
+    .command('lint <path>')
+    .description('check a plugin folder, or every plugin in a folder (exit 0 clean, 1 warnings, 2 errors, 3 bad path)')
+    .option('--json', 'print {plugins: [{path, name, findings}]}')
+    .option('--strict', 'warnings fail the lint too')
+    .action(async (path: string, flags: PluginsLintFlags) => {
+      exitCode = await pluginsLintCommand(path, flags, output);
+    });
+  plugins
+    .command('exec <dir> <files...>')
+    .description('run a plugin over files through the plugin host (exit 0 ok, 1 failed, 2 not loadable, 3 bad files, 4 input missing)')
+    .option('--var <key=value>', 'a creation variable (repeatable)', collectKeyValue)
+    .option('--input <key=value>', "an answer to the plugin's prompt (repeatable)", collectKeyValue)
+    .option('--dry-run', 'describe the changes instead of making them')
+    .option('--no-isolation', 'no OS limits (prlimit, network namespace); for debugging')
+    .action(async (dir: string, files: string[], flags: PluginsExecFlags) => {
+      exitCode = await pluginsExecCommand(dir, files, flags, output);
+    });
+  plugins
+    .command('new <name>')
+    .description('scaffold a plugin package that passes its own test')
+    .option('--dir <dir>', 'parent folder (default: the current folder)')
+    .exitOverride(usageExit(PLUGINS_USAGE_EXIT))
+    .action(async (name: string, flags: PluginsNewFlags) => {
+      exitCode = await pluginsNewCommand(name, flags, output);
     });
 
   try {

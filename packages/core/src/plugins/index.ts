@@ -16,6 +16,7 @@ export {
 export {
   PluginRegistry,
   BUNDLED_PLUGINS_DIR,
+  EXAMPLE_PLUGINS_DIR,
   type PluginRecord,
   type PluginRejection,
   type PluginReloadResult,

@@ -44,24 +44,31 @@ export interface PluginRegistryOptions {
   logger?: Logger | undefined;
 }
 
-/** `packages/core/bundled-plugins`, found by walking up to @exlab/core's package.json (works from src and dist). */
-function findBundledPluginsDir(): string {
+/** `packages/core/<folder>`, found by walking up to @exlab/core's package.json (works from src and dist). */
+function findCoreFolder(folder: string): string {
   const here = dirname(fileURLToPath(import.meta.url));
   let dir = here;
   for (;;) {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest)) {
       const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string };
-      if (name === '@exlab/core') return join(dir, 'bundled-plugins');
+      if (name === '@exlab/core') return join(dir, folder);
     }
     const parent = dirname(dir);
-    if (parent === dir) return join(here, '..', '..', 'bundled-plugins');
+    if (parent === dir) return join(here, '..', '..', folder);
     dir = parent;
   }
 }
 
 /** Folder of the plugins shipped with the app (§6.2.1 "bundled plugin root"). */
-export const BUNDLED_PLUGINS_DIR: string = findBundledPluginsDir();
+export const BUNDLED_PLUGINS_DIR: string = findCoreFolder('bundled-plugins');
+
+/**
+ * Example plugins (hello_plugin, xlsx_field_filler) shipped as starter content: NOT loaded by
+ * default, since dispatch runs every plugin whose extension matches and an example must not
+ * stamp every lab's runs. A lab enables one by copying its folder into `paths.plugin_dir`.
+ */
+export const EXAMPLE_PLUGINS_DIR: string = findCoreFolder('example-plugins');
 
 /** Sorted child folders of `root`; a missing root is empty. */
 async function pluginDirs(root: string): Promise<string[]> {

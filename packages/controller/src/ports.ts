@@ -7,11 +7,11 @@ import type {
   CustomReadmeField,
   Finding,
   LimsProjectRef,
-  PluginApplied,
   ProjectCreateRequest,
   RunCreateRequest,
 } from '@exlab/core/schemas';
 import type { TemplateManifest } from '@exlab/core/template';
+import type { PluginInputField, PluginInputPrompt, PluginPassContext, PluginPassOptions, PluginPassResult } from '@exlab/core/plugins';
 
 // The ports the controller composes (issue 6: ports, not concretions). `createDefaultController`
 // wires the real implementations from `@exlab/core`; an embedding tool or a test may pass its own.
@@ -107,64 +107,9 @@ export interface NasSyncPort {
   enqueue(request: SyncEnqueueRequest): Promise<void> | void;
 }
 
-/** One input a plugin prompt asks for (§6.4). */
-export interface PluginPromptField {
-  id: string;
-  label: string;
-  type: 'string' | 'text' | 'choice' | 'date' | 'boolean';
-  required: boolean;
-  default?: unknown;
-  options?: string[] | undefined;
-  hint?: string | undefined;
-}
-
-/** A plugin waiting for the operator (§6.4). */
-export interface PluginInputPrompt {
-  plugin: string;
-  fields: PluginPromptField[];
-  reason: string;
-  /** The file that triggered the prompt, when known. */
-  file: string | null;
-}
-
-/** What the plugins see of the creation (§6.1.4 PluginContext). */
-export interface PluginPassContext {
-  /** The merged render variables (requirements B4: not the raw request variables). */
-  variables: Record<string, unknown>;
-  answersFile: string;
-  templateName: string;
-  templateVersion: string;
-  /** `experimental` or `test` for a run; "" for a project (spec, not the reference's "project"). */
-  runKind: string;
-  equipmentId: string;
-  /** The LIMS short id. */
-  project: string;
-  /** Names the plugins' stderr logs; the session id. */
-  runId: string;
-}
-
-/** One plugin pass over the rendered files (§6.2.2). */
-export interface PluginPassOptions {
-  dstRoot: string;
-  /** Candidate files, absolute. */
-  files: string[];
-  /** `_exlab_plugins` of the template. */
-  order?: readonly string[];
-  context: PluginPassContext;
-  dryRun?: boolean;
-  /** Aborted when the session leaves plugin_pass: the running worker is killed. */
-  signal?: AbortSignal;
-  /** Suspends the pass on a prompt; null means cancelled. */
-  onInputRequired?: (prompt: PluginInputPrompt) => Promise<Record<string, unknown> | null>;
-  /** Called before each plugin runs. */
-  onProgress?: (progress: { current: number; total: number; plugin: string }) => void;
-}
-
-/** The pass's outcome: one record per plugin that ran, and whether the operator cancelled a prompt. */
-export interface PluginPassResult {
-  applied: PluginApplied[];
-  aborted: boolean;
-}
+// The pass's shapes are the plugin host's own (one definition, in @exlab/core/plugins); the port
+// below is what the controller needs of it, so another host can stand in.
+export type { PluginInputField as PluginPromptField, PluginInputPrompt, PluginPassContext, PluginPassOptions, PluginPassResult };
 
 /** The plugin host as the controller uses it (§4.4.3). */
 export interface PluginPassPort {

@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-import { runCli } from './program.js';
+import { enableModuleCompileCache } from '@exlab/core/paths';
+
+// Node's compile cache under the product's cache dir: later runs skip parsing and compiling the
+// modules they load. Enabled before the program is imported, so it covers all of it.
+enableModuleCompileCache();
 
 // `exlab problems | head` closes the pipe early; that ends the output, it is not a crash.
 for (const stream of [process.stdout, process.stderr]) {
@@ -10,5 +14,6 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 // The process edge: parse, run, exit with the command's code.
+const { runCli } = await import('./program.js');
 const code = await runCli(process.argv.slice(2));
 process.exit(code);

@@ -1,44 +1,20 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_CODES, LOG_LEVELS, PRODUCT_VERSION, type LogLevel } from '@exlab/core/constants';
-import { configCheckCommand } from './commands/config-check.js';
-import { registerCreateCommands } from './commands/create.js';
-import {
-  PROBLEMS_USAGE_EXIT,
-  problemsCommand,
-  problemsOverrideCommand,
-  problemsRevokeCommand,
-  type OverrideFlags,
-  type ProblemsFlags,
-  type RevokeFlags,
-} from './commands/problems.js';
-import {
-  TEMPLATES_USAGE_EXIT,
-  templatesLintCommand,
-  templatesListCommand,
-  templatesNewCommand,
-  type TemplatesLintFlags,
-  type TemplatesListFlags,
-  type TemplatesNewFlags,
-} from './commands/templates.js';
-import {
-  collectKeyValue,
-  PLUGINS_USAGE_EXIT,
-  pluginsExecCommand,
-  pluginsLintCommand,
-  pluginsListCommand,
-  pluginsNewCommand,
-  type PluginsExecFlags,
-  type PluginsLintFlags,
-  type PluginsListFlags,
-  type PluginsNewFlags,
-} from './commands/plugins.js';
-import { doctorCommand, type DoctorFlags } from './commands/doctor.js';
-import { logsCommand, type LogsFlags } from './commands/logs.js';
-import { openCommand, type OpenFlags } from './commands/open.js';
-import { startCommand, type StartFlags } from './commands/start.js';
-import { statusCommand, type StatusFlags } from './commands/status.js';
-import { stopCommand, type StopFlags } from './commands/stop.js';
+import type { CreateProjectFlags, CreateRunFlags } from './commands/create.js';
+import type { DoctorFlags } from './commands/doctor.js';
+import type { LogsFlags } from './commands/logs.js';
+import type { OpenFlags } from './commands/open.js';
+import type { PluginsExecFlags, PluginsLintFlags, PluginsListFlags, PluginsNewFlags } from './commands/plugins.js';
+import type { OverrideFlags, ProblemsFlags, RevokeFlags } from './commands/problems.js';
+import type { StartFlags } from './commands/start.js';
+import type { StatusFlags } from './commands/status.js';
+import type { StopFlags } from './commands/stop.js';
+import type { TemplatesLintFlags, TemplatesListFlags, TemplatesNewFlags } from './commands/templates.js';
+import { collectKeyValue, COMMAND_USAGE_EXIT } from './exit-codes.js';
 import { processOutput, type Output } from './output.js';
+
+// Every command's module is imported inside its action, so `exlab start` loads the start command
+// and what it needs, not the plugin host, the controller and the template engine as well.
 
 /** What a CLI run may be given instead of the real process. */
 export interface CliEnvironment {
@@ -110,6 +86,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .option('--no-autostart-prompt', 'accepted for compatibility; does nothing')
     .addOption(new Option('--testing', 'development builds: enable the EXLAB_TEST_* hooks').hideHelp())
     .action(async (flags: StartFlags) => {
+      const { startCommand } = await import('./commands/start.js');
       exitCode = await startCommand(flags, output, env);
     });
 
@@ -119,6 +96,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .option('--json', 'print a JSON report')
     .addOption(stateDirOption())
     .action(async (flags: StatusFlags) => {
+      const { statusCommand } = await import('./commands/status.js');
       exitCode = await statusCommand(flags, output, env);
     });
 
@@ -129,6 +107,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .option('--timeout <seconds>', 'seconds running work may take to finish before the quit is forced (default 30)', parsePositive)
     .option('--force', 'do not wait for running work')
     .action(async (flags: StopFlags) => {
+      const { stopCommand } = await import('./commands/stop.js');
       exitCode = await stopCommand(flags, output, env);
     });
 
@@ -139,6 +118,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .option('--config <file>', 'config.yaml for a tray this starts')
     .option('--wait <seconds>', 'how long to wait for a tray this starts to become healthy', parsePositive)
     .action(async (flags: OpenFlags) => {
+      const { openCommand } = await import('./commands/open.js');
       exitCode = await openCommand(flags, output, env);
     });
 
@@ -151,6 +131,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .option('--daemon', "the newest detached tray run's stdout.log and stderr.log")
     .option('--path', 'print the log file path(s) only')
     .action(async (flags: LogsFlags) => {
+      const { logsCommand } = await import('./commands/logs.js');
       exitCode = await logsCommand(flags, output, env);
     });
 
@@ -163,6 +144,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .option('--config <file>', 'config.yaml to check (default: the OS config path)')
     .option('--json', 'print {ok, checks: [{name, status, detail, hint}]}')
     .action(async (flags: DoctorFlags) => {
+      const { doctorCommand } = await import('./commands/doctor.js');
       exitCode = await doctorCommand(flags, output, env);
     });
 
@@ -171,6 +153,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .command('check [file]')
     .description('validate a config file and list every problem with its line and field')
     .action(async (file: string | undefined) => {
+      const { configCheckCommand } = await import('./commands/config-check.js');
       exitCode = await configCheckCommand(file, output, env);
     });
 
@@ -180,8 +163,9 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .option('--config <file>', 'config.yaml to use (default: the OS config path, else the demo lab config)')
     .option('--scope <scope>', 'all, an equipment id, or a project folder path', 'all')
     .option('--json', 'print the problems report as JSON ({findings, audit_at})')
-    .exitOverride(usageExit(PROBLEMS_USAGE_EXIT))
+    .exitOverride(usageExit(COMMAND_USAGE_EXIT))
     .action(async (flags: ProblemsFlags) => {
+      const { problemsCommand } = await import('./commands/problems.js');
       exitCode = await problemsCommand(flags, output, env);
     });
   problems
@@ -192,6 +176,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .option('--expires <date>', 'UTC time (2026-12-31T18:00:00Z) or date (end of that day, UTC) when the override lapses')
     .option('--operator <name>', 'who records it (default: the OS user)')
     .action(async (runPath: string, flags: OverrideFlags) => {
+      const { problemsOverrideCommand } = await import('./commands/problems.js');
       exitCode = await problemsOverrideCommand(runPath, flags, output, env);
     });
   problems
@@ -201,23 +186,56 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .requiredOption('--reason <text>', 'why (10 to 500 characters)')
     .option('--operator <name>', 'who revokes it (default: the OS user)')
     .action(async (runPath: string, flags: RevokeFlags) => {
+      const { problemsRevokeCommand } = await import('./commands/problems.js');
       exitCode = await problemsRevokeCommand(runPath, flags, output, env);
     });
 
-  registerCreateCommands(program, { output, env, stateDirOption, usageExit, setExitCode: (code) => (exitCode = code) });
+  const create = program
+    .command('create')
+    .description('create a project or run folder (in the running ExLab-Wizard, else in this process)')
+    .exitOverride(usageExit(COMMAND_USAGE_EXIT));
+  const withCreationOptions = (command: Command): Command =>
+    command
+      .requiredOption('--equipment <id>', 'equipment id, e.g. CONFOCAL_01')
+      .requiredOption('--project <name>', 'project folder name (the LIMS project name)')
+      .requiredOption('--template <name>', 'template name or path')
+      .requiredOption('--label <text>', 'label (at most 100 characters)')
+      .requiredOption('--operator <name>', 'operator')
+      .requiredOption('--objective <text>', 'objective (at most 2000 characters)')
+      .option('--var <name=value>', 'template answer; repeatable', collectKeyValue)
+      .option('--readme <id=value>', 'README field value; repeatable', collectKeyValue)
+      .option('--json', 'print the final session snapshot as JSON')
+      .option('--config <file>', 'config.yaml when no ExLab-Wizard runs (default: the OS config, else the demo lab)')
+      .addOption(stateDirOption())
+      .exitOverride(usageExit(COMMAND_USAGE_EXIT));
+  withCreationOptions(create.command('run').description('create a run: <EQ>/<project>/Runs/Run_<date> (or TestRuns/TestRun_<date>)'))
+    .option('--test', 'a test run (TestRuns/TestRun_<date>)')
+    .option('--run-date <iso>', 'run date and time, e.g. 2026-03-02T09:15:00Z (default: now)')
+    .action(async (flags: CreateRunFlags) => {
+      const { createRunCommand } = await import('./commands/create.js');
+      exitCode = await createRunCommand(flags, output, env);
+    });
+  withCreationOptions(create.command('project').description('create a project folder <EQ>/<project> from a project template'))
+    .option('--lims-uid <uid>', 'LIMS uid of the project (default: looked up in the offline catalogue by name)')
+    .option('--short-id <id>', 'LIMS short id, e.g. PROJ-0042 (with --lims-uid)')
+    .action(async (flags: CreateProjectFlags) => {
+      const { createProjectCommand } = await import('./commands/create.js');
+      exitCode = await createProjectCommand(flags, output, env);
+    });
 
   const templates = program
     .command('templates')
     .description('list, lint and scaffold Copier-style templates (§5)')
-    .exitOverride(usageExit(TEMPLATES_USAGE_EXIT));
+    .exitOverride(usageExit(COMMAND_USAGE_EXIT));
   templates
     .command('list')
     .description('list the templates a lab (and an equipment) can use')
     .option('--config <file>', 'config.yaml to use (default: the OS config path, else the demo lab)')
     .option('--equipment <id>', "include this equipment's own templates")
     .option('--json', 'print JSON')
-    .exitOverride(usageExit(TEMPLATES_USAGE_EXIT))
+    .exitOverride(usageExit(COMMAND_USAGE_EXIT))
     .action(async (flags: TemplatesListFlags) => {
+      const { templatesListCommand } = await import('./commands/templates.js');
       exitCode = await templatesListCommand(flags, output, env);
     });
   templates
@@ -225,8 +243,9 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .description('check templates and list every problem with file and key (exit 0 clean, 1 problems, 2 usage)')
     .option('--json', 'print {templates: [{path, name, findings}]}')
     .option('--strict', 'warnings fail the lint too')
-    .exitOverride(usageExit(TEMPLATES_USAGE_EXIT))
+    .exitOverride(usageExit(COMMAND_USAGE_EXIT))
     .action(async (paths: string[], flags: TemplatesLintFlags) => {
+      const { templatesLintCommand } = await import('./commands/templates.js');
       exitCode = await templatesLintCommand(paths, flags, output);
     });
   templates
@@ -237,8 +256,9 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .option('--dir <dir>', 'folder to create it in (default: paths.templates_dir)')
     .option('--equipment <id>', "create it in this equipment's own templates folder")
     .option('--config <file>', 'config.yaml to use when --dir is not given')
-    .exitOverride(usageExit(TEMPLATES_USAGE_EXIT))
+    .exitOverride(usageExit(COMMAND_USAGE_EXIT))
     .action(async (name: string, flags: TemplatesNewFlags) => {
+      const { templatesNewCommand } = await import('./commands/templates.js');
       exitCode = await templatesNewCommand(name, flags, output, env);
     });
 
@@ -248,8 +268,9 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .description('list the plugins the app loads, bundled and from paths.plugin_dir')
     .option('--config <file>', 'config.yaml to use (default: the OS config path, else the demo lab)')
     .option('--json', 'print JSON')
-    .exitOverride(usageExit(PLUGINS_USAGE_EXIT))
+    .exitOverride(usageExit(COMMAND_USAGE_EXIT))
     .action(async (flags: PluginsListFlags) => {
+      const { pluginsListCommand } = await import('./commands/plugins.js');
       exitCode = await pluginsListCommand(flags, output, env);
     });
   plugins
@@ -258,6 +279,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .option('--json', 'print {plugins: [{path, name, findings}]}')
     .option('--strict', 'warnings fail the lint too')
     .action(async (path: string, flags: PluginsLintFlags) => {
+      const { pluginsLintCommand } = await import('./commands/plugins.js');
       exitCode = await pluginsLintCommand(path, flags, output);
     });
   plugins
@@ -268,14 +290,16 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     .option('--dry-run', 'describe the changes instead of making them')
     .option('--no-isolation', 'no OS limits (prlimit, network namespace); for debugging')
     .action(async (dir: string, files: string[], flags: PluginsExecFlags) => {
+      const { pluginsExecCommand } = await import('./commands/plugins.js');
       exitCode = await pluginsExecCommand(dir, files, flags, output);
     });
   plugins
     .command('new <name>')
     .description('scaffold a plugin package that passes its own test')
     .option('--dir <dir>', 'parent folder (default: the current folder)')
-    .exitOverride(usageExit(PLUGINS_USAGE_EXIT))
+    .exitOverride(usageExit(COMMAND_USAGE_EXIT))
     .action(async (name: string, flags: PluginsNewFlags) => {
+      const { pluginsNewCommand } = await import('./commands/plugins.js');
       exitCode = await pluginsNewCommand(name, flags, output);
     });
 

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PRODUCT_VERSION } from '@exlab/core/constants';
@@ -45,6 +45,28 @@ describe('exlab usage', () => {
     const output = capture();
     expect(await runCli(['start', '--port', 'eighty'], { output, env: sb.env })).toBe(64);
     expect(output.errors.join('\n')).toContain('"eighty" is not a port number');
+  });
+});
+
+describe('compile cache', () => {
+  const cacheDir = (): string => join(sb.home, '.cache', 'exlab-wizard', 'compile-cache');
+
+  it('keeps compiled modules under the cache dir, so the next run skips compiling them', async () => {
+    expect((await runExlab(['status', '--state-dir', sb.stateDir], sb.env)).code).toBe(3);
+    expect((await readdir(cacheDir(), { recursive: true })).length).toBeGreaterThan(0);
+  });
+
+  it('writes no cache with NODE_DISABLE_COMPILE_CACHE=1', async () => {
+    const result = await runExlab(['--version'], { ...sb.env, NODE_DISABLE_COMPILE_CACHE: '1' });
+    expect(result.code).toBe(0);
+    expect(await readdir(sb.home)).toEqual([]);
+  });
+
+  it('still runs when the cache dir cannot be created', async () => {
+    await writeFile(join(sb.home, '.cache'), 'a file where the cache folder would go');
+    const result = await runExlab(['--version'], sb.env);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(PRODUCT_VERSION);
   });
 });
 

@@ -79,7 +79,10 @@ describe('exlab start --foreground --headless', () => {
     const top = (await readdir(sb.root)).sort();
     expect(top).toEqual(['home', 'state', 'tmp']);
     expect(await readdir(join(sb.root, 'tmp'))).toEqual([]);
-    expect((await listTree(sb.home)).every((p) => p.startsWith('.local'))).toBe(true);
+    // XDG data/state under .local, and Node's compile cache in the product's cache dir.
+    expect(
+      (await listTree(sb.home)).every((p) => p.startsWith('.local') || p === '.cache' || p.startsWith(join('.cache', 'exlab-wizard'))),
+    ).toBe(true);
   });
 
   it('creates a real run from the demo lab through POST /api/v1/sessions', async () => {

@@ -18,7 +18,7 @@ import { planCreation } from './creation-plan.js';
 import { parseCreationRequest, type CreationRequestInput } from './request.js';
 import { sweepInterruptedCreations, type InterruptedCreation } from './crash-recovery.js';
 import { defaultPorts } from './default-ports.js';
-import type { CreationPorts } from './ports.js';
+import type { CreationPorts, PluginHostStatus, SyncQueueStats } from './ports.js';
 import { publicStateOf, sessionMachine, type SessionSnapshot, type SessionSteps } from './session-machine.js';
 import { currentPhaseOf, isFinal } from './session-states.js';
 import { SessionStore, toSessionHandle, type SessionTimers } from './session-store.js';
@@ -139,6 +139,16 @@ export class CreationController {
   /** Temporary folders of interrupted creations removed at start (§4.8), once the sweep finished; for health. */
   get interruptedCreations(): readonly InterruptedCreation[] {
     return this.#swept;
+  }
+
+  /** The plugin registry and live workers, for health; null when the plugin port cannot tell. */
+  async pluginHostStatus(): Promise<PluginHostStatus | null> {
+    return (await this.#ports.plugins.status?.()) ?? null;
+  }
+
+  /** The NAS sync queue's size, for health; null when no sync port is wired or it cannot tell. */
+  syncQueueStats(): SyncQueueStats | null {
+    return this.#ports.sync?.stats?.() ?? null;
   }
 
   /** Resolves with the start-up sweep's result (§4.8). */

@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { CacheWriter } from '@exlab/core/cache';
 import { createNullLogger, type Logger } from '@exlab/core/logging';
 import { resolveAppDirs } from '@exlab/core/paths';
-import { PluginHost, PluginRegistry } from '@exlab/core/plugins';
+import { PluginHost, PluginRegistry, type PluginReloadResult } from '@exlab/core/plugins';
 import type { Config } from '@exlab/core/schemas';
 import { coreCacheWriter, coreLims, coreReadmeGenerator, coreTemplateEngine, coreValidator } from './core-ports.js';
-import type { CreationPorts, PluginPassPort } from './ports.js';
+import type { CreationPorts, PluginHostStatus, PluginPassPort } from './ports.js';
 
 /** What the real ports need. */
 export interface DefaultPortsOptions {
@@ -18,10 +18,9 @@ export interface DefaultPortsOptions {
   bundledRoot?: string | null | undefined;
 }
 
-/** The plugin port plus what health reads from it. */
+/** The plugin port with the status health reads. */
 export interface DefaultPluginPort extends PluginPassPort {
-  /** Plugins the registry holds after its last reload. */
-  registeredPlugins(): number;
+  status(): Promise<PluginHostStatus>;
   /** Worker processes running now. */
   liveWorkers(): number;
 }
@@ -34,9 +33,9 @@ export interface DefaultPluginPort extends PluginPassPort {
 export function corePluginHost(options: DefaultPortsOptions): DefaultPluginPort {
   const logger = options.logger ?? createNullLogger();
   const logDir = options.logDir ?? join(resolveAppDirs().logDir, 'plugins');
-  let current: { key: string; registry: PluginRegistry; host: PluginHost } | null = null;
+  let current: { key: string; registry: PluginRegistry; host: PluginHost; last: PluginReloadResult | null } | null = null;
   const hosts: PluginHost[] = [];
-  const hostFor = (config: Config | null): { registry: PluginRegistry; host: PluginHost } => {
+  const hostFor = (config: Config | null): NonNullable<typeof current> => {
     const labRoot = config?.paths.plugin_dir ?? '';
     const allowNetwork = config?.plugins.allow_network ?? false;
     const key = JSON.stringify([labRoot, allowNetwork]);
@@ -49,21 +48,30 @@ export function corePluginHost(options: DefaultPortsOptions): DefaultPluginPort 
       });
       const host = new PluginHost({ registry, logDir, logger });
       hosts.push(host);
-      current = { key, registry, host };
+      current = { key, registry, host, last: null };
     }
     return current;
   };
   return {
     runPass: async (pass) => {
-      const { registry, host } = hostFor(options.getConfig());
-      await registry.reload();
-      return host.runPass(pass);
+      const entry = hostFor(options.getConfig());
+      entry.last = await entry.registry.reload();
+      return entry.host.runPass(pass);
     },
     shutdown: async (graceMs) => {
       await Promise.all(hosts.map((host) => host.shutdown(graceMs)));
     },
-    registeredPlugins: () => current?.registry.list().length ?? 0,
     liveWorkers: () => hosts.reduce((sum, host) => sum + host.liveWorkers(), 0),
+    // The manifests are read once per config (and again by every pass), not on every health poll.
+    status: async () => {
+      const entry = hostFor(options.getConfig());
+      entry.last ??= await entry.registry.reload();
+      return {
+        registered_plugins: entry.last.loaded.length,
+        rejected: entry.last.rejected.map(({ dir, code, reason }) => ({ dir, code, reason })),
+        live_workers: hosts.reduce((sum, host) => sum + host.liveWorkers(), 0),
+      };
+    },
   };
 }
 

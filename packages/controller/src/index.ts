@@ -40,6 +40,8 @@ export type {
   LimsPort,
   NasSyncPort,
   SyncEnqueueRequest,
+  SyncQueueStats,
+  PluginHostStatus,
   PluginPassPort,
   PluginPassOptions,
   PluginPassResult,

@@ -101,15 +101,35 @@ export interface SyncEnqueueRequest {
   level: 'project' | 'run';
 }
 
+/** How much work the NAS sync queue holds, for `/health` (requirements C7). */
+export interface SyncQueueStats {
+  /** Jobs waiting or retrying. */
+  queue_depth: number;
+  /** Jobs transferring or verifying now. */
+  in_flight: number;
+}
+
 /** NAS sync (§7.1). Optional: without it creation.json keeps `sync_status: pending` and nothing is enqueued. */
 export interface NasSyncPort {
   /** Queues a published, unblocked creation; a failure is logged and the session still ends done (requirements B4). */
   enqueue(request: SyncEnqueueRequest): Promise<void> | void;
+  /** The queue's size now; absent when the sync cannot tell. */
+  stats?(): SyncQueueStats;
 }
 
 // The pass's shapes are the plugin host's own (one definition, in @exlab/core/plugins); the port
 // below is what the controller needs of it, so another host can stand in.
 export type { PluginInputField as PluginPromptField, PluginInputPrompt, PluginPassContext, PluginPassOptions, PluginPassResult };
+
+/** What the plugin host holds, for `/health` (requirements C7). */
+export interface PluginHostStatus {
+  /** Plugins that passed the manifest rules and can run. */
+  registered_plugins: number;
+  /** Plugin folders refused, with the rule each broke. */
+  rejected: { dir: string; code: string; reason: string }[];
+  /** Worker processes running now. */
+  live_workers: number;
+}
 
 /** The plugin host as the controller uses it (§4.4.3). */
 export interface PluginPassPort {
@@ -117,6 +137,8 @@ export interface PluginPassPort {
   runPass(options: PluginPassOptions): Promise<PluginPassResult>;
   /** Kills the workers still running (TERM, grace, KILL); called when the controller closes. */
   shutdown?(graceMs?: number): Promise<void>;
+  /** The registry as the next pass will see it; absent when the host cannot tell. */
+  status?(): Promise<PluginHostStatus>;
 }
 
 /** Every port of the controller. */

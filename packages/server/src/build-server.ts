@@ -7,6 +7,7 @@ import { API_PREFIX, LIMITS, TRACE_ID_HEADER } from '@exlab/core/constants';
 import { zodValidatorCompiler } from './body.js';
 import { installErrorHandling, replyToClientError, replyToFrameworkError } from './error-handler.js';
 import { checkSetupGate } from './gate.js';
+import { LimsStatus } from './lims-status.js';
 import { ProblemsFeed } from './problems-feed.js';
 import { registerBrowseRoutes } from './routes/browse.js';
 import { registerConfigRoutes } from './routes/config.js';
@@ -84,8 +85,9 @@ export async function buildServer(context: ServerContext): Promise<FastifyInstan
     clock: context.audit?.clock,
   });
   registerRootRoutes(app, context);
-  registerHealthRoutes(app, context);
-  registerSetupRoutes(app, context);
+  const lims = new LimsStatus();
+  registerHealthRoutes(app, context, { feed, lims });
+  registerSetupRoutes(app, context, lims);
   registerConfigRoutes(app, context);
   registerSessionRoutes(app, context, sockets);
   registerProblemsRoutes(app, context, feed, sockets);

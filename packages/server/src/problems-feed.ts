@@ -22,6 +22,17 @@ export interface ProblemsFeedOptions {
  * paid before anyone looks), then every 30 s; `refresh()` forces one. Subscribers of the problems
  * WebSocket get a snapshot, then a delta per pass with findings added and removed.
  */
+/** The validator component of `/health`. */
+export type ValidatorHealth = {
+  status: 'ok' | 'warn';
+  reason?: string;
+  /** When the last successful pass ran; null before the first. */
+  last_audit_at: string | null;
+  findings: number;
+  /** Hard findings without an active override: they block sync. */
+  blocking_findings: number;
+};
+
 export class ProblemsFeed {
   readonly #options: ProblemsFeedOptions;
   readonly #listeners = new Set<(frame: ProblemsFrame) => void>();
@@ -30,6 +41,8 @@ export class ProblemsFeed {
   #running: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
+  #lastError: string | null = null;
+  #passes = 0;
 
   constructor(options: ProblemsFeedOptions) {
     this.#options = options;
@@ -57,6 +70,21 @@ export class ProblemsFeed {
   /** The current snapshot. */
   snapshot(): { findings: Finding[]; audit_at: string } {
     return { findings: [...this.#findings.values()], audit_at: this.#auditAt };
+  }
+
+  /** The validator component of `/health`: warn while no pass has finished or when the last one failed. */
+  health(): ValidatorHealth {
+    const findings = [...this.#findings.values()];
+    const counts = { findings: findings.length, blocking_findings: findings.filter((f) => f.tier === 'hard' && !f.override_active).length };
+    if (this.#lastError !== null)
+      return {
+        status: 'warn',
+        reason: `the last audit failed: ${this.#lastError}`,
+        last_audit_at: this.#passes > 0 ? this.#auditAt : null,
+        ...counts,
+      };
+    if (this.#passes === 0) return { status: 'ok', reason: 'first audit running', last_audit_at: null, ...counts };
+    return { status: 'ok', last_audit_at: this.#auditAt, ...counts };
   }
 
   /** Runs an audit pass now (joining one already running) and resolves when the state is updated. */
@@ -87,10 +115,13 @@ export class ProblemsFeed {
       try {
         findings = (await queryProblems({ kind: 'all' }, { config, now })).findings;
       } catch (error) {
-        this.#options.logger.warn(`background audit failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.#lastError = error instanceof Error ? error.message : String(error);
+        this.#options.logger.warn(`background audit failed: ${this.#lastError}`);
         return;
       }
     }
+    this.#lastError = null;
+    this.#passes += 1;
     if (this.#stopped) return;
     const next = new Map(findings.map((finding) => [keyOf(finding), finding]));
     const added = findings.filter((finding) => {

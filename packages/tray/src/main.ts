@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 import { EXIT_CODES, PRODUCT_VERSION } from '@exlab/core/constants';
+import { enableModuleCompileCache } from '@exlab/core/paths';
 import { parseTrayArgs, TRAY_USAGE } from './tray-args.js';
+
+// Node's compile cache under the product's cache dir: a tray's later starts skip compiling the
+// server and controller modules, which are imported below, after it is on.
+enableModuleCompileCache();
 
 // The process edge of `exlab-wizard-tray` (§15.3.1): parse, run, exit with the tray's code. The
 // tray itself (server, controller) is loaded only when it is going to run.

@@ -1,4 +1,3 @@
-import type { Command, CommanderError, Option } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { createDefaultController, type CreationController } from '@exlab/controller';
 import { API_PREFIX, EXIT_CODES, PHASES, type Phase } from '@exlab/core/constants';
@@ -15,11 +14,9 @@ import {
   type SessionHandle,
 } from '@exlab/core/schemas';
 import { LabConfigUnavailable, resolveLabConfig, type LabConfig } from '../lab-config.js';
+import { COMMAND_USAGE_EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { probeTray } from '../tray-probe.js';
-
-/** Exit code of `exlab create ...` for a usage error or a missing config (as `problems` and `templates`). */
-export const CREATE_USAGE_EXIT = 2;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -72,7 +69,7 @@ export interface CreateCommandOptions {
   pollMs?: number;
 }
 
-/** A usage problem: printed and answered with {@link CREATE_USAGE_EXIT}. */
+/** A usage problem: printed and answered with {@link COMMAND_USAGE_EXIT}. */
 class CreateUsage {
   constructor(readonly message: string) {}
 }
@@ -366,7 +363,7 @@ async function guarded(output: Output, body: () => Promise<number>): Promise<num
   } catch (error) {
     if (error instanceof CreateUsage) {
       output.err(error.message);
-      return CREATE_USAGE_EXIT;
+      return COMMAND_USAGE_EXIT;
     }
     if (error instanceof ExLabError) {
       output.err(`Creation refused: ${describeError(error)}${error.field ? ` (field ${error.field})` : ''}`);
@@ -426,51 +423,4 @@ export async function createProjectCommand(
     };
     return create(request, flags, output, env, options);
   });
-}
-
-/** What {@link registerCreateCommands} needs from the program. */
-export interface CreateCommandsContext {
-  output: Output;
-  env: Env;
-  /** The shared `--state-dir` option. */
-  stateDirOption: () => Option;
-  /** Gives a command's parse errors their own exit code. */
-  usageExit: (code: number) => (error: CommanderError) => never;
-  /** Records the command's exit code. */
-  setExitCode: (code: number) => void;
-}
-
-/** Adds `exlab create run` and `exlab create project` to the program. */
-export function registerCreateCommands(program: Command, context: CreateCommandsContext): void {
-  const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-  const create = program
-    .command('create')
-    .description('create a project or run folder (in the running ExLab-Wizard, else in this process)')
-    .exitOverride(context.usageExit(CREATE_USAGE_EXIT));
-  const withCreationOptions = (command: Command): Command =>
-    command
-      .requiredOption('--equipment <id>', 'equipment id, e.g. CONFOCAL_01')
-      .requiredOption('--project <name>', 'project folder name (the LIMS project name)')
-      .requiredOption('--template <name>', 'template name or path')
-      .requiredOption('--label <text>', 'label (at most 100 characters)')
-      .requiredOption('--operator <name>', 'operator')
-      .requiredOption('--objective <text>', 'objective (at most 2000 characters)')
-      .option('--var <name=value>', 'template answer; repeatable', collect)
-      .option('--readme <id=value>', 'README field value; repeatable', collect)
-      .option('--json', 'print the final session snapshot as JSON')
-      .option('--config <file>', 'config.yaml when no ExLab-Wizard runs (default: the OS config, else the demo lab)')
-      .addOption(context.stateDirOption())
-      .exitOverride(context.usageExit(CREATE_USAGE_EXIT));
-  withCreationOptions(create.command('run').description('create a run: <EQ>/<project>/Runs/Run_<date> (or TestRuns/TestRun_<date>)'))
-    .option('--test', 'a test run (TestRuns/TestRun_<date>)')
-    .option('--run-date <iso>', 'run date and time, e.g. 2026-03-02T09:15:00Z (default: now)')
-    .action(async (flags: CreateRunFlags) => {
-      context.setExitCode(await createRunCommand(flags, context.output, context.env));
-    });
-  withCreationOptions(create.command('project').description('create a project folder <EQ>/<project> from a project template'))
-    .option('--lims-uid <uid>', 'LIMS uid of the project (default: looked up in the offline catalogue by name)')
-    .option('--short-id <id>', 'LIMS short id, e.g. PROJ-0042 (with --lims-uid)')
-    .action(async (flags: CreateProjectFlags) => {
-      context.setExitCode(await createProjectCommand(flags, context.output, context.env));
-    });
 }

@@ -15,18 +15,10 @@ import {
   type PluginManifest,
 } from '@exlab/core/plugins';
 import { LabConfigUnavailable, resolveLabConfig } from '../lab-config.js';
+import { COMMAND_USAGE_EXIT, EXEC_EXIT, LINT_EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-/** Exit code of `exlab plugins list` / `new` for a usage problem (missing config, bad name, existing folder). */
-export const PLUGINS_USAGE_EXIT = 2;
-
-/** Exit codes of `exlab plugins lint` (§6.9). */
-export const LINT_EXIT = { clean: 0, warnings: 1, errors: 2, badPath: 3 } as const;
-
-/** Exit codes of `exlab plugins exec` (§6.10). */
-export const EXEC_EXIT = { ok: 0, failed: 1, loadFailed: 2, badFiles: 3, inputMissing: 4 } as const;
 
 /** Flags of `exlab plugins list`. */
 export interface PluginsListFlags {
@@ -60,11 +52,6 @@ export interface PluginsExecFlags {
 export interface PluginsNewFlags {
   /** Parent folder of the new plugin (default: the current folder). */
   dir?: string;
-}
-
-/** Collects a repeatable `k=v` option; commander calls it once per occurrence. */
-export function collectKeyValue(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 function keyValues(pairs: readonly string[] | undefined, flag: string): Record<string, string> | string {
@@ -107,7 +94,7 @@ export async function pluginsListCommand(flags: PluginsListFlags, output: Output
   } catch (error) {
     if (error instanceof LabConfigUnavailable) {
       output.err(error.message);
-      return PLUGINS_USAGE_EXIT;
+      return COMMAND_USAGE_EXIT;
     }
     output.err(describeError(error));
     return EXIT_CODES.failure;
@@ -559,12 +546,12 @@ run folder.
 export async function pluginsNewCommand(name: string, flags: PluginsNewFlags, output: Output): Promise<number> {
   if (!PLUGIN_NAME_PATTERN.test(name)) {
     output.err(`"${name}" is not a plugin name: use letters, digits, _ and - only`);
-    return PLUGINS_USAGE_EXIT;
+    return COMMAND_USAGE_EXIT;
   }
   const target = resolve(flags.dir ?? '.', name);
   if (existsSync(target)) {
     output.err(`${target} already exists`);
-    return PLUGINS_USAGE_EXIT;
+    return COMMAND_USAGE_EXIT;
   }
   const runtime = resolveWorkerRuntime();
   for (const [path, content] of Object.entries(scaffoldFiles(name, runtime.nodeArgs))) {

@@ -8,11 +8,9 @@ import { equipmentDir, isInside } from '@exlab/core/paths';
 import { ProblemsReportSchema, type Config } from '@exlab/core/schemas';
 import { queryProblems, type AuditScope } from '@exlab/core/validator';
 import { LabConfigUnavailable, resolveLabConfig } from '../lab-config.js';
+import { COMMAND_USAGE_EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { problemsSummary, problemsTable } from '../problems-table.js';
-
-/** Exit code of `exlab problems` for a usage or config error (the issue asks for 2, not the global 64). */
-export const PROBLEMS_USAGE_EXIT = 2;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -38,7 +36,7 @@ export interface RevokeFlags {
   operator?: string;
 }
 
-/** A usage or config problem: printed and answered with {@link PROBLEMS_USAGE_EXIT}. */
+/** A usage or config problem: printed and answered with {@link COMMAND_USAGE_EXIT}. */
 class ProblemsUsage {
   constructor(readonly message: string) {}
 }
@@ -118,7 +116,7 @@ export async function problemsCommand(flags: ProblemsFlags, output: Output, env:
   } catch (error) {
     if (error instanceof ProblemsUsage) {
       output.err(error.message);
-      return PROBLEMS_USAGE_EXIT;
+      return COMMAND_USAGE_EXIT;
     }
     output.err(describeError(error));
     return EXIT_CODES.failure;
@@ -182,11 +180,11 @@ async function runWithCreation(runPath: string): Promise<{ dir: string; activeId
 function overrideFailure(error: unknown, output: Output): number {
   if (error instanceof ProblemsUsage) {
     output.err(error.message);
-    return PROBLEMS_USAGE_EXIT;
+    return COMMAND_USAGE_EXIT;
   }
   if (error instanceof ExLabError && (error.code === 'validation_failed' || error.code === 'field_too_long')) {
     output.err(error.message);
-    return PROBLEMS_USAGE_EXIT;
+    return COMMAND_USAGE_EXIT;
   }
   output.err(describeError(error));
   return EXIT_CODES.failure;

@@ -16,10 +16,8 @@ import {
   type ScaffoldType,
 } from '@exlab/core/template';
 import { LabConfigUnavailable, resolveLabConfig, type LabConfig } from '../lab-config.js';
+import { COMMAND_USAGE_EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
-
-/** Exit code of `exlab templates ...` for a usage error, a bad path or a missing config. */
-export const TEMPLATES_USAGE_EXIT = 2;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -55,7 +53,7 @@ export interface TemplatesNewFlags {
   equipment?: string;
 }
 
-/** A usage problem: printed and answered with {@link TEMPLATES_USAGE_EXIT}. */
+/** A usage problem: printed and answered with {@link COMMAND_USAGE_EXIT}. */
 class TemplatesUsage {
   constructor(readonly message: string) {}
 }
@@ -88,7 +86,7 @@ async function guarded(output: Output, body: () => Promise<number>): Promise<num
   } catch (error) {
     if (error instanceof TemplatesUsage) {
       output.err(error.message);
-      return TEMPLATES_USAGE_EXIT;
+      return COMMAND_USAGE_EXIT;
     }
     output.err(describeError(error));
     return EXIT_CODES.failure;

@@ -12,3 +12,4 @@ export {
   type NameProblem,
 } from './layout.js';
 export { isInside, resolveInsideRoots } from './inside.js';
+export { enableModuleCompileCache, COMPILE_CACHE_DIR_NAME } from './compile-cache.js';

@@ -16,6 +16,7 @@ import {
   type SetupStatus,
 } from '@exlab/core/schemas';
 import { parseBody } from '../body.js';
+import type { LimsStatus } from '../lims-status.js';
 import type { ServerContext } from '../server-context.js';
 
 const LIMS_PROBE_TIMEOUT_MS = 5_000;
@@ -33,7 +34,7 @@ async function probeLims(endpoint: string): Promise<ProbeResult> {
 }
 
 /** The setup routes (§4.9.3, requirements C8): status, the LIMS and equipment probes, and autostart when the host gives a port. */
-export function registerSetupRoutes(app: FastifyInstance, context: ServerContext): void {
+export function registerSetupRoutes(app: FastifyInstance, context: ServerContext, lims: LimsStatus): void {
   app.get(
     `${API_PREFIX}/setup/status`,
     { schema: { summary: 'Setup state and what is missing (always available)', response: { 200: SetupStatusSchema } } },
@@ -53,8 +54,9 @@ export function registerSetupRoutes(app: FastifyInstance, context: ServerContext
       const body = parseBody(TestLimsRequestSchema, request.body);
       const endpoint = body.lims?.endpoint ?? context.getConfig()?.lims.endpoint ?? '';
       const email = body.lims?.email ?? context.getConfig()?.lims.email;
-      if (context.testLims) return context.testLims({ endpoint, email, password: body.password });
-      return probeLims(endpoint);
+      const result = context.testLims ? await context.testLims({ endpoint, email, password: body.password }) : await probeLims(endpoint);
+      lims.record(result);
+      return result;
     },
   );
 

@@ -1,0 +1,23 @@
+import { enableCompileCache } from 'node:module';
+import { join } from 'node:path';
+import { resolveAppDirs } from './app-dirs.js';
+
+/** Folder under the product's cache dir that holds Node's compiled-module cache. */
+export const COMPILE_CACHE_DIR_NAME = 'compile-cache';
+
+/**
+ * Turns on Node's on-disk compile cache for this process, in `<cache dir>/compile-cache`
+ * (`NODE_COMPILE_CACHE` overrides the folder, `NODE_DISABLE_COMPILE_CACHE=1` turns it off), so a
+ * later start of the same build skips parsing and compiling the modules it loads. Call it before
+ * importing the rest of the program. Returns the folder in use, or undefined when the cache is off
+ * or could not be enabled; it never throws (a read-only cache dir only costs the speed-up).
+ */
+export function enableModuleCompileCache(env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  try {
+    const override = env.NODE_COMPILE_CACHE;
+    const directory = override !== undefined && override !== '' ? override : join(resolveAppDirs({ env }).cacheDir, COMPILE_CACHE_DIR_NAME);
+    return enableCompileCache(directory).directory;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,52 @@
+import { access } from 'node:fs/promises';
+import type { Config, ProbeResult } from '@exlab/core/schemas';
+
+/** The LIMS component of `/health` (requirements C7). */
+export type LimsHealth = {
+  status: 'ok' | 'warn';
+  reason?: string;
+  /** Where projects come from: the offline catalogue, the LIMS endpoint, or nowhere yet. */
+  source: 'offline_catalogue' | 'endpoint' | 'none';
+  /** Result of the last `POST /setup/test-lims`: null when none ran since start. */
+  reachable: boolean | null;
+  latency_ms?: number;
+};
+
+/**
+ * What the server knows of the LIMS: the config says which source is in use, and the last
+ * `POST /setup/test-lims` says whether the endpoint answered. Health reads it on every call, so
+ * it only checks that the offline catalogue file is readable; it never calls the LIMS itself.
+ */
+export class LimsStatus {
+  #last: ProbeResult | null = null;
+
+  /** Records the result of a LIMS probe. */
+  record(result: ProbeResult): void {
+    this.#last = result;
+  }
+
+  /** The LIMS component for `config`. */
+  async health(config: Config | null): Promise<LimsHealth> {
+    const reachable = this.#last?.ok ?? null;
+    const catalogue = config?.lims.offline_catalogue_path.trim() ?? '';
+    if (catalogue !== '') {
+      const readable = await access(catalogue).then(
+        () => true,
+        () => false,
+      );
+      return readable
+        ? { status: 'ok', source: 'offline_catalogue', reachable }
+        : { status: 'warn', reason: `the offline catalogue ${catalogue} cannot be read`, source: 'offline_catalogue', reachable };
+    }
+    if ((config?.lims.endpoint.trim() ?? '') === '')
+      return { status: 'warn', reason: 'no LIMS configured; set one in Settings', source: 'none', reachable: null };
+    if (this.#last === null) return { status: 'ok', source: 'endpoint', reachable: null };
+    if (!this.#last.ok) return { status: 'warn', reason: 'unreachable; using cache', source: 'endpoint', reachable: false };
+    return {
+      status: 'ok',
+      source: 'endpoint',
+      reachable: true,
+      ...(this.#last.latency_ms !== undefined ? { latency_ms: this.#last.latency_ms } : {}),
+    };
+  }
+}

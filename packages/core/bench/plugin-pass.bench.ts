@@ -78,9 +78,12 @@ try {
   await writeFile(join(pluginRoot, 'trivial', 'index.mjs'), TRIVIAL_INDEX);
   const registry = new PluginRegistry({ bundledRoot: null, labRoot: pluginRoot });
   await registry.reload();
+  // Workers use a compile cache as under the tray, which turns it on for itself and so for its
+  // workers; the warm-up passes below fill it.
+  const compileCacheDir = join(root, 'compile-cache');
   const hosts = {
-    isolated: new PluginHost({ registry, logDir: join(root, 'logs') }),
-    bare: new PluginHost({ registry, logDir: join(root, 'logs'), osIsolation: false }),
+    isolated: new PluginHost({ registry, logDir: join(root, 'logs'), compileCacheDir }),
+    bare: new PluginHost({ registry, logDir: join(root, 'logs'), osIsolation: false, compileCacheDir }),
   };
 
   let runNo = 0;

@@ -9,6 +9,13 @@ export const PROTOCOL_VERSION = 1;
 /** Largest single IPC frame in bytes, in either direction, newline excluded (§6.3.4). */
 export const FRAME_MAX_BYTES = 1024 * 1024;
 
+/**
+ * Environment variable naming the folder of Node's compile cache for workers. The host sets it
+ * when its own process has the cache on; the `register` preload enables it first thing, so the
+ * worker, the SDK and the plugin are compiled once and not at every spawn.
+ */
+export const WORKER_COMPILE_CACHE_ENV = 'EXLAB_COMPILE_CACHE';
+
 /** Brand every plugin class and instance carries; the worker checks it instead of `instanceof` (A1). */
 export const PLUGIN_BRAND: unique symbol = Symbol.for('exlab.plugin');
 

@@ -9,10 +9,19 @@
  * `./x.js` imports to `./x.ts`.
  */
 import * as nodeModule from 'node:module';
+import type * as Protocol from './protocol.js';
 import type * as ResolveHooks from './resolve-hooks.js';
 
+// Relative modules are imported by computed URL: from the sources, `./x.js` only resolves once
+// the hooks below are in place.
 const here = import.meta.url;
 const extension = here.endsWith('.ts') ? '.ts' : '.js';
+
+// Before the worker and the plugin load: the host's compile cache, when it passed one (a no-op
+// otherwise, and on a Node without the cache; enabling it never throws).
+const { WORKER_COMPILE_CACHE_ENV } = (await import(new URL(`./protocol${extension}`, here).href)) as typeof Protocol;
+const compileCacheDir = process.env[WORKER_COMPILE_CACHE_ENV];
+if (compileCacheDir !== undefined && compileCacheDir !== '') nodeModule.enableCompileCache?.(compileCacheDir);
 const hooksUrl = new URL(`./resolve-hooks${extension}`, here);
 const data = {
   sdkEntryUrl: new URL(`./index${extension}`, here).href,

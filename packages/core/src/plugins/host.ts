@@ -21,6 +21,7 @@ import { PluginWorker, REAL_TIMERS, type PluginTimers, type WorkerExit } from '.
 import {
   probeIsolationSupport,
   resolveWorkerRuntime,
+  withCompileCache,
   workerEnv,
   type AppliedIsolation,
   type IsolationSupport,
@@ -83,6 +84,8 @@ export interface PluginHostOptions {
   logger?: Logger | undefined;
   /** Worker script; default the SDK's built `dist/worker.js`, else its `src/worker.ts`. */
   workerEntry?: string | undefined;
+  /** Compile cache folder for the workers; default this process's own (none when it has none), null for none. */
+  compileCacheDir?: string | null | undefined;
   /** Monotonic milliseconds, for durations (default `performance.now`). */
   now?: (() => number) | undefined;
   /** Timer functions (default the real ones). */
@@ -150,7 +153,7 @@ export class PluginHost {
     this.#timers = options.timers ?? REAL_TIMERS;
     this.#validateInWorker = options.validateInWorker ?? true;
     this.#osIsolation = options.osIsolation ?? true;
-    this.#env = workerEnv(options.env ?? process.env);
+    this.#env = withCompileCache(workerEnv(options.env ?? process.env), options.compileCacheDir);
   }
 
   /** Number of worker processes running now. */
@@ -201,7 +204,12 @@ export class PluginHost {
 
     this.#runtime ??= resolveWorkerRuntime(this.#workerEntry);
     const support = await probeIsolationSupport();
-    const pass: PassState = { options, dstRoot, support, held: new Map(), signals, aborted };
+    // The first plugin's snapshot is taken while the validation workers boot, and before any of
+    // them is sent a request (plugin code runs only once it has one), so validateVariables
+    // cannot touch the forbidden paths unseen either.
+    const firstSnapshot = takeSnapshot(dstRoot);
+    firstSnapshot.catch(() => undefined); // awaited below; a pre-flight that throws first must not leave it unhandled
+    const pass: PassState = { options, dstRoot, support, held: new Map(), signals, aborted, firstSnapshot };
     await this.#preflight(pass, dispatch.selected);
     if (aborted()) {
       await this.#releaseHeld(pass);
@@ -261,6 +269,7 @@ export class PluginHost {
     const onAbort = () => worker.abort();
     pass.options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      await pass.firstSnapshot;
       const answer = await worker.validate(request, PLUGIN_LIMITS.validateTimeoutMs);
       if ('frame' in answer) {
         if (answer.frame.errors.length === 0 && worker.alive) pass.held.set(name, worker);
@@ -351,7 +360,9 @@ export class PluginHost {
     const { record } = selected;
     const { manifest } = record;
     const name = manifest.name;
-    const snapshot = await takeSnapshot(pass.dstRoot);
+    const first = pass.firstSnapshot;
+    pass.firstSnapshot = null;
+    const snapshot = await (first ?? takeSnapshot(pass.dstRoot));
     let files = selected.files;
     let extra: Record<string, unknown> | null = null;
     let durationMs = 0;
@@ -478,4 +489,6 @@ interface PassState {
   /** The caller's signal and the host's shutdown signal: either ends the pass. */
   signals: AbortSignal[];
   aborted: () => boolean;
+  /** The tree before any plugin of the pass ran; taken by the first plugin's run (then null). */
+  firstSnapshot: Promise<TreeSnapshot> | null;
 }

@@ -40,6 +40,7 @@ export {
   resolveWorkerRuntime,
   workerRuntimeFor,
   workerEnv,
+  withCompileCache,
   probeIsolationSupport,
   type WorkerRuntime,
   type IsolationSupport,

@@ -5,9 +5,10 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, getCompileCacheDir } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { WORKER_COMPILE_CACHE_ENV } from '@exlab/plugin-sdk';
 import { PLUGIN_LIMITS } from '../constants/index.js';
 
 /** The worker script and the Node flags it needs. */
@@ -69,6 +70,18 @@ export function workerEnv(source: NodeJS.ProcessEnv = process.env, platform: Nod
     if (keep && upper !== 'NODE_OPTIONS') env[key] = value;
   }
   return env;
+}
+
+/**
+ * Adds the compile cache folder for workers to their environment (as `EXLAB_COMPILE_CACHE`, which
+ * the SDK's preload enables): `dir`, else the host process's own cache folder, so workers of a
+ * tray that has the cache on compile the worker, the SDK and the plugin once. A host without it
+ * (a test run, `NODE_DISABLE_COMPILE_CACHE=1`) gives its workers none.
+ */
+export function withCompileCache(env: NodeJS.ProcessEnv, dir?: string | null): NodeJS.ProcessEnv {
+  const folder = dir === undefined ? getCompileCacheDir() : dir;
+  if (folder === undefined || folder === null || folder === '') return env;
+  return { ...env, [WORKER_COMPILE_CACHE_ENV]: folder };
 }
 
 /** Which OS limit tools this machine has, probed once. */

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { probeIsolationSupport, workerEnv } from '@exlab/core/plugins';
-import { cleanup, hostWith, pass, processAlive, runFolder, waitFor, type LoggedLine } from './support.js';
+import { probeIsolationSupport, withCompileCache, workerEnv } from '@exlab/core/plugins';
+import { cleanup, hostWith, pass, processAlive, runFolder, tempDir, waitFor, type LoggedLine } from './support.js';
 
 let server: Server | undefined;
 
@@ -165,5 +165,21 @@ describe('worker environment and OS limits (A6, A9)', () => {
     );
     expect(Object.keys(env).sort()).toEqual(['Path', 'SystemRoot', 'TEMP', 'USERPROFILE']);
     expect(Object.keys(workerEnv({ SystemRoot: 'C:\\Windows', EXLAB_X: '1' }, 'linux'))).toEqual(['EXLAB_X']);
+  });
+});
+
+describe('compile cache of workers', () => {
+  it('gives workers the compile cache folder of the host, which the first pass fills', async () => {
+    const cacheDir = join(await tempDir('compile-cache'), 'cache');
+    const { host } = await hostWith(['hello'], { compileCacheDir: cacheDir });
+    const dst = await runFolder({ 'notes.txt': 'initial\n' });
+    const { applied } = await host.runPass(pass(dst, ['notes.txt']));
+    expect(applied[0]?.status).toBe('success');
+    expect((await readdir(cacheDir, { recursive: true })).length).toBeGreaterThan(0);
+  });
+
+  it('passes the folder as EXLAB_COMPILE_CACHE only when there is one', () => {
+    expect(withCompileCache({ PATH: '/bin' }, '/c')).toEqual({ PATH: '/bin', EXLAB_COMPILE_CACHE: '/c' });
+    expect(withCompileCache({ PATH: '/bin' }, null)).toEqual({ PATH: '/bin' });
   });
 });

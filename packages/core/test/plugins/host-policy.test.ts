@@ -28,6 +28,15 @@ describe('forbidden paths (A11)', () => {
     expect(await readFile(join(dst, 'notes.txt'), 'utf8')).toBe('initial\nhello\n');
   });
 
+  it('catches a write to README.md from validateVariables, before any transform, and restores it', async () => {
+    const readme = '---\nschema_version: "1.1"\n---\n# Run\n';
+    const { host } = await hostWith(['validate_violation']);
+    const dst = await runFolder({ 'notes.txt': 'initial\n', 'README.md': readme });
+    const { applied } = await host.runPass(pass(dst, ['notes.txt']));
+    expect(applied[0]).toMatchObject({ plugin: 'validate_violation', status: 'policy_violation', violations: ['README.md'] });
+    expect(await readFile(join(dst, 'README.md'), 'utf8')).toBe(readme);
+  });
+
   it('deletes a README.md the plugin created', async () => {
     const { host } = await hostWith(['policy_violation']);
     const dst = await runFolder({ 'notes.txt': 'initial\n' });

@@ -63,6 +63,36 @@ async function pluginTemplate(): Promise<void> {
   await writeFile(join(dir, 'notes.txt.jinja'), 'Run {{ label }}\n');
 }
 
+/** `exlab <args>` on a pseudo-terminal (util-linux `script`): what the test types reaches its prompts. */
+function terminalSession(args: readonly string[]): {
+  waitFor(text: string): Promise<void>;
+  type(line: string): void;
+  transcript(): string;
+  exited: Promise<number | null>;
+} {
+  const quoted = [process.execPath, CLI_MAIN, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qfec', quoted, '/dev/null'], { env: sb.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let transcript = '';
+  const waiters: { text: string; resolve: () => void }[] = [];
+  child.stdout.on('data', (chunk: Buffer) => {
+    transcript += chunk.toString();
+    for (const waiter of waiters.splice(0)) {
+      if (transcript.includes(waiter.text)) waiter.resolve();
+      else waiters.push(waiter);
+    }
+  });
+  return {
+    waitFor: (text) =>
+      new Promise<void>((resolve) => {
+        if (transcript.includes(text)) resolve();
+        else waiters.push({ text, resolve });
+      }),
+    type: (line) => void child.stdin.write(`${line}\r`),
+    transcript: () => transcript,
+    exited: new Promise<number | null>((resolve) => child.on('close', resolve)),
+  };
+}
+
 describe('exlab create run (no tray running: in this process)', () => {
   it('creates the run, printing each phase and where it went', async () => {
     const result = await runExlab(runArgs(['--var', 'sample_id=S-777', '--var', 'laser_power_pct=9']), sb.env);
@@ -147,30 +177,14 @@ describe('exlab create run (no tray running: in this process)', () => {
     await installPlugins(lab, ['input_required']);
     const args = runArgs();
     args[args.indexOf('--template') + 1] = 'plugin_run';
-    // util-linux `script` gives the CLI a pseudo-terminal; what the test writes to script's stdin is typed into it.
-    const quoted = [process.execPath, CLI_MAIN, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-    const child = spawn('script', ['-qfec', quoted, '/dev/null'], { env: sb.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let transcript = '';
-    const asked = new Promise<void>((resolve) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        transcript += chunk.toString();
-        if (transcript.includes('Color (red / blue): ')) resolve();
-      });
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    await asked;
-    child.stdin.write('green\r');
-    await new Promise<void>((resolve) => {
-      const check = (): void => {
-        if (transcript.includes('choose one of: red, blue')) resolve();
-        else child.stdout.once('data', check);
-      };
-      check();
-    });
-    child.stdin.write('blue\r');
-    expect(await exited, transcript).toBe(0);
-    expect(transcript).toContain('Plugin input_required needs input: Which color is the sample?');
-    expect(transcript).toContain(`Created ${RUN()}`);
+    const session = terminalSession(args);
+    await session.waitFor('Color (red / blue): ');
+    session.type('green');
+    await session.waitFor('choose one of: red, blue');
+    session.type('blue');
+    expect(await session.exited, session.transcript()).toBe(0);
+    expect(session.transcript()).toContain('Plugin input_required needs input: Which color is the sample?');
+    expect(session.transcript()).toContain(`Created ${RUN()}`);
     expect(await readFile(join(RUN(), 'notes.txt'), 'utf8')).toBe('Run Slice 4 baseline\ncolor=blue\n');
   });
 });
@@ -205,15 +219,62 @@ describe('exlab create project', () => {
 });
 
 describe('exlab create run (a tray is running: through its API)', () => {
-  it('creates the run in the running tray and polls it to the end', async () => {
+  it('creates the run in the running tray, printing each phase from its events WebSocket', async () => {
     const tray = await startForeground(sb, ['--config', lab.configPath]);
     trays.push(tray);
     const result = await runExlab(runArgs(), sb.env);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(`Using the running ExLab-Wizard (pid ${tray.info.pid}, port ${tray.info.port}).`);
     expect(result.stderr).not.toContain('Using the config given');
+    expect(result.stderr.split('\n').filter((line) => /^\[\d\/6\]/.test(line))).toEqual([
+      '[1/6] Validating inputs',
+      '[2/6] Rendering template',
+      '[3/6] Running plugins',
+      '[4/6] Writing metadata',
+      '[5/6] Validating the new folder',
+      '[6/6] Queueing NAS sync',
+    ]);
     expect(result.stdout).toBe(`Created ${RUN()}\nNAS sync: pending\n`);
     expect(await listTree(RUN())).toContain('.exlab-wizard/creation.json');
+  });
+
+  it('shows the plugin progress the tray reports', async () => {
+    await pluginTemplate();
+    await installPlugins(lab, ['hello']);
+    trays.push(await startForeground(sb, ['--config', lab.configPath]));
+    const args = runArgs();
+    args[args.indexOf('--template') + 1] = 'plugin_run';
+    const result = await runExlab(args, sb.env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('[3/6] Running plugins\n      [####################] 1/1 hello\n');
+    expect(await readFile(join(RUN(), 'notes.txt'), 'utf8')).toBe('Run Slice 4 baseline\nhello\n');
+  });
+
+  it('cancels the session in the tray on a plugin prompt when stdin is not a terminal, leaving nothing behind', async () => {
+    await pluginTemplate();
+    await installPlugins(lab, ['input_required']);
+    trays.push(await startForeground(sb, ['--config', lab.configPath]));
+    const args = runArgs();
+    args[args.indexOf('--template') + 1] = 'plugin_run';
+    const result = await runExlab(args, sb.env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Plugin input_required needs input (Which color is the sample?: Color) and stdin is not a terminal.');
+    expect(result.stderr).toContain('Creation aborted: cancelled');
+    expect(await listTree(lab.localRoot)).toEqual([]);
+  });
+
+  it('answers a plugin prompt of the tray on the terminal and finishes with the answer', async () => {
+    await pluginTemplate();
+    await installPlugins(lab, ['input_required']);
+    trays.push(await startForeground(sb, ['--config', lab.configPath]));
+    const args = runArgs();
+    args[args.indexOf('--template') + 1] = 'plugin_run';
+    const session = terminalSession(args);
+    await session.waitFor('Color (red / blue): ');
+    session.type('blue');
+    expect(await session.exited, session.transcript()).toBe(0);
+    expect(session.transcript()).toContain(`Created ${RUN()}`);
+    expect(await readFile(join(RUN(), 'notes.txt'), 'utf8')).toBe('Run Slice 4 baseline\ncolor=blue\n');
   });
 
   it('reports a refusal of the tray with its code', async () => {

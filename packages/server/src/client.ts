@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { API_PREFIX } from '@exlab/core/constants';
+import { API_PREFIX, WS_CLOSE } from '@exlab/core/constants';
+import { ExLabError } from '@exlab/core/errors';
 import {
   ConfigSchema,
   ErrorEnvelopeSchema,
@@ -11,6 +12,7 @@ import {
   ProblemsRefreshResponseSchema,
   ProblemsReportSchema,
   RunDetailResponseSchema,
+  SessionEventSchema,
   SessionHandleSchema,
   SetupStatusSchema,
   TreeResponseSchema,
@@ -22,6 +24,7 @@ import {
   type ProblemsQuery,
   type ProjectCreateRequestInput,
   type RunCreateRequestInput,
+  type SessionEvent,
 } from '@exlab/core/schemas';
 
 /** A refusal of the API: the HTTP status and the §8 error envelope it carried. */
@@ -44,6 +47,42 @@ export class ApiError extends Error {
   }
 }
 
+/** How a WebSocket ended. */
+interface SocketClose {
+  code: number;
+  reason: string;
+}
+
+/** The text messages of a WebSocket in order, then how it closed; leaving the loop early closes it. */
+async function* socketMessages(socket: WebSocket): AsyncGenerator<string, SocketClose> {
+  const pending: string[] = [];
+  let closed: SocketClose | null = null;
+  let wake: (() => void) | null = null;
+  const notify = (): void => {
+    wake?.();
+    wake = null;
+  };
+  socket.addEventListener('message', (event) => {
+    pending.push(String(event.data));
+    notify();
+  });
+  socket.addEventListener('close', (event) => {
+    closed = { code: event.code, reason: event.reason };
+    notify();
+  });
+  socket.addEventListener('error', () => undefined); // a close event follows
+  try {
+    for (;;) {
+      const next = pending.shift();
+      if (next !== undefined) yield next;
+      else if (closed !== null) return closed;
+      else await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) socket.close(WS_CLOSE.normal);
+  }
+}
+
 /** Where the client talks and with which token. */
 export interface ApiClientOptions {
   /** `http://127.0.0.1:<port>`. */
@@ -52,6 +91,8 @@ export interface ApiClientOptions {
   token?: string | undefined;
   /** The fetch to use (default the global one). */
   fetch?: typeof fetch | undefined;
+  /** How often {@link ApiClient.sessionEvents} reopens a connection lost mid-session (default 3). */
+  reconnects?: number | undefined;
 }
 
 /**
@@ -102,6 +143,47 @@ export class ApiClient {
   /** `POST /sessions/:id/cancel`. */
   cancel(id: string, request: CancelRequest = {}) {
     return this.#call(SessionHandleSchema, 'POST', `/sessions/${encodeURIComponent(id)}/cancel`, request);
+  }
+  /**
+   * `WS /sessions/:id/events`: the session's frames from the first, then live, until it ends. A
+   * connection lost mid-session is reopened and the frames the replay repeats are skipped, so no
+   * frame is lost or seen twice. An unknown session throws {@link ApiError} `session_not_found`.
+   */
+  async *sessionEvents(id: string): AsyncGenerator<SessionEvent, void> {
+    const url = `${this.#options.baseUrl.replace(/^http/, 'ws')}${API_PREFIX}/sessions/${encodeURIComponent(id)}/events`;
+    const allowed = this.#options.reconnects ?? 3;
+    let seen = 0;
+    let lost = 0;
+    for (;;) {
+      // In Node the token goes in a header; in the window the cookie carries it (browsers set no headers).
+      const token = this.#options.token;
+      const socket = token === undefined ? new WebSocket(url) : new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+      const messages = socketMessages(socket);
+      let index = 0;
+      let step: IteratorResult<string, SocketClose>;
+      try {
+        for (step = await messages.next(); step.done !== true; step = await messages.next()) {
+          const frame = SessionEventSchema.parse(JSON.parse(step.value));
+          index += 1;
+          if (index <= seen) continue;
+          seen = index;
+          lost = 0;
+          yield frame;
+        }
+      } finally {
+        await messages.return({ code: WS_CLOSE.normal, reason: '' });
+      }
+      const { code, reason } = step.value;
+      if (code === WS_CLOSE.normal) return;
+      if (code === WS_CLOSE.unknownSession)
+        throw new ApiError(404, { error: { code: 'session_not_found', message: `No session with id "${id}".`, trace_id: '' } });
+      lost += 1;
+      if (lost > allowed)
+        throw new ExLabError(
+          'server_connection_lost',
+          `The connection to ExLab-Wizard closed ${lost} times in a row while following session ${id} (${code} ${reason}).`,
+        );
+    }
   }
   /** `GET /operations`. */
   operations() {

@@ -1,18 +1,13 @@
 import { createInterface } from 'node:readline/promises';
 import { createDefaultController, type CreationController } from '@exlab/controller';
-import { API_PREFIX, EXIT_CODES, PHASES, type Phase } from '@exlab/core/constants';
+import { EXIT_CODES, PHASES, type Phase } from '@exlab/core/constants';
 import { describeError, ExLabError } from '@exlab/core/errors';
 import { readOfflineCatalogue } from '@exlab/core/lims';
 import { createNullLogger } from '@exlab/core/logging';
 import { resolveAppDirs } from '@exlab/core/paths';
 import type { ServerInfo } from '@exlab/core/process';
-import {
-  SessionHandleSchema,
-  type PendingInput,
-  type ProjectCreateRequestInput,
-  type RunCreateRequestInput,
-  type SessionHandle,
-} from '@exlab/core/schemas';
+import type { PendingInput, ProjectCreateRequestInput, RunCreateRequestInput, SessionEvent, SessionHandle } from '@exlab/core/schemas';
+import { ApiClient, ApiError } from '@exlab/server/client';
 import { LabConfigUnavailable, resolveLabConfig, type LabConfig } from '../lab-config.js';
 import { COMMAND_USAGE_EXIT } from '../exit-codes.js';
 import type { Output } from '../output.js';
@@ -65,8 +60,6 @@ export interface PromptTerminal {
 export interface CreateCommandOptions {
   /** The terminal for plugin prompts; default: stdin/stderr when stdin is a TTY, else none. */
   terminal?: PromptTerminal | null;
-  /** Poll interval of the session snapshot when a tray runs the creation. */
-  pollMs?: number;
 }
 
 /** A usage problem: printed and answered with {@link COMMAND_USAGE_EXIT}. */
@@ -223,6 +216,38 @@ async function limsProjectFor(flags: CreateProjectFlags, env: Env): Promise<{ ui
   return { uid: match.uid, short_id: match.short_id, name: match.name };
 }
 
+/** One creation as the command follows it, wherever it runs: its frames, what it may send, its end. */
+interface FollowedSession {
+  /** Every frame of the session from the first, until it ends. */
+  frames: AsyncIterable<SessionEvent>;
+  /** Hands the operator's answers to the plugin that asked. */
+  resume(answers: Record<string, unknown>): Promise<void>;
+  /** Cancels the session and removes its files (a prompt nobody can answer). */
+  cancel(): Promise<void>;
+  /** The final snapshot, once the frames ended. */
+  final(): Promise<SessionHandle>;
+}
+
+/** Prints the session's phases, progress and warnings, answers or refuses plugin prompts, and reports the end. */
+async function follow(session: FollowedSession, output: Output, json: boolean, terminal: PromptTerminal | null): Promise<number> {
+  const reporter = new CreationReporter(output);
+  for await (const frame of session.frames) {
+    if (frame.kind === 'phase') reporter.phase(frame.phase);
+    else if (frame.kind === 'progress') reporter.progress(frame.current, frame.total, frame.plugin);
+    else if (frame.kind === 'warning') reporter.warning(frame.message);
+    else if (frame.kind === 'input_required') {
+      const prompt: PendingInput = { plugin: frame.plugin, fields: frame.fields, reason: frame.reason };
+      if (terminal === null) {
+        output.err(promptRefusal(prompt));
+        await session.cancel();
+        break;
+      }
+      await session.resume(await answerPrompt(terminal, prompt, output));
+    }
+  }
+  return report(await session.final(), output, json);
+}
+
 /** Runs the creation in this process and follows its frames. */
 async function createInProcess(
   request: RunCreateRequestInput | ProjectCreateRequestInput,
@@ -231,100 +256,70 @@ async function createInProcess(
   json: boolean,
   terminal: PromptTerminal | null,
 ): Promise<number> {
-  const reporter = new CreationReporter(output);
   let controller: CreationController | undefined;
   try {
     controller = await createDefaultController(lab.config, { gc: false, logger: createNullLogger() });
-    if (controller.interruptedCreations.length > 0) {
-      for (const swept of controller.interruptedCreations)
-        reporter.warning(`removed the leftover of an interrupted creation: ${swept.path}`);
-    }
-    const started = await controller.create(request);
-    const id = started.session_id;
-    for await (const frame of controller.subscribe(id)) {
-      if (frame.kind === 'phase') reporter.phase(frame.phase);
-      else if (frame.kind === 'progress') reporter.progress(frame.current, frame.total, frame.plugin);
-      else if (frame.kind === 'warning') reporter.warning(frame.message);
-      else if (frame.kind === 'input_required') {
-        const prompt: PendingInput = { plugin: frame.plugin, fields: frame.fields, reason: frame.reason };
-        if (terminal === null) {
-          output.err(promptRefusal(prompt));
-          await controller.cancel(id, { discardFiles: true });
-          break;
-        }
-        await controller.resume(id, await answerPrompt(terminal, prompt, output));
-      }
-    }
-    return report(await controller.settled(id), output, json);
+    for (const swept of controller.interruptedCreations)
+      output.err(`warning: removed the leftover of an interrupted creation: ${swept.path}`);
+    const running = controller;
+    const id = (await running.create(request)).session_id;
+    return await follow(
+      {
+        frames: running.subscribe(id),
+        resume: async (answers) => void (await running.resume(id, answers)),
+        cancel: async () => void (await running.cancel(id, { discardFiles: true })),
+        final: () => running.settled(id),
+      },
+      output,
+      json,
+      terminal,
+    );
   } finally {
     await controller?.close();
   }
 }
 
-/** A JSON call to the running tray with its token; an error envelope becomes an ExLabError-like message. */
-async function callTray(
-  server: ServerInfo,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; json: unknown }> {
-  const response = await fetch(`http://127.0.0.1:${server.port}${API_PREFIX}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${server.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: response.status, json: (await response.json().catch(() => null)) as unknown };
+/** `code: message (field f)` of an API refusal. */
+function refusal(error: ApiError): string {
+  return `${error.code}: ${error.error.message}${error.error.field ? ` (field ${error.error.field})` : ''}`;
 }
 
-function envelopeMessage(json: unknown, status: number): string {
-  const error = (json as { error?: { code?: string; message?: string; field?: string } } | null)?.error;
-  if (!error) return `HTTP ${status}`;
-  return `${error.code ?? 'error'}: ${error.message ?? ''}${error.field ? ` (field ${error.field})` : ''}`;
-}
-
-/** Runs the creation in the running tray: POST the session, then poll its snapshot until it ends. */
+/** Runs the creation in the running tray through its API, following the session's events WebSocket. */
 async function createThroughTray(
   request: RunCreateRequestInput | ProjectCreateRequestInput,
   server: ServerInfo,
   output: Output,
   json: boolean,
   terminal: PromptTerminal | null,
-  pollMs: number,
 ): Promise<number> {
-  const reporter = new CreationReporter(output);
-  const created = await callTray(server, 'POST', '/sessions', request);
-  if (created.status !== 201) {
-    output.err(`Creation refused: ${envelopeMessage(created.json, created.status)}`);
+  const client = new ApiClient({ baseUrl: `http://127.0.0.1:${server.port}`, token: server.token });
+  let id: string;
+  try {
+    id = (await client.createSession(request)).session_id;
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    output.err(`Creation refused: ${refusal(error)}`);
     return EXIT_CODES.failure;
   }
-  let handle = SessionHandleSchema.parse(created.json);
-  const id = handle.session_id;
-  reporter.phase('validating_inputs');
-  for (;;) {
-    reporter.phase(handle.current_phase);
-    if (handle.state === 'done' || handle.state === 'failed' || handle.state === 'aborted') return report(handle, output, json);
-    if (handle.state === 'input_required' && handle.pending_input !== null) {
-      if (terminal === null) {
-        output.err(promptRefusal(handle.pending_input));
-        const cancelled = await callTray(server, 'POST', `/sessions/${id}/cancel`, { discard_files: true });
-        if (cancelled.status !== 200) output.err(`The session ${id} is left waiting in ExLab-Wizard; answer or cancel it in the window.`);
-        return EXIT_CODES.failure;
-      }
-      const answers = await answerPrompt(terminal, handle.pending_input, output);
-      const resumed = await callTray(server, 'POST', `/sessions/${id}/resume`, { extra_inputs: answers });
-      if (resumed.status !== 200) {
-        output.err(`Could not hand the answers to ExLab-Wizard: ${envelopeMessage(resumed.json, resumed.status)}`);
-        return EXIT_CODES.failure;
-      }
-    } else {
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
-    }
-    const polled = await callTray(server, 'GET', `/sessions/${id}`);
-    if (polled.status !== 200) {
-      output.err(`Lost the session ${id}: ${envelopeMessage(polled.json, polled.status)}`);
-      return EXIT_CODES.failure;
-    }
-    handle = SessionHandleSchema.parse(polled.json);
+  try {
+    return await follow(
+      {
+        frames: client.sessionEvents(id),
+        resume: async (answers) => void (await client.resume(id, answers)),
+        cancel: async () => {
+          await client.cancel(id, { discard_files: true }).catch(() => {
+            output.err(`The session ${id} is left waiting in ExLab-Wizard; answer or cancel it in the window.`);
+          });
+        },
+        final: () => client.session(id),
+      },
+      output,
+      json,
+      terminal,
+    );
+  } catch (error) {
+    output.err(`Lost the session ${id}: ${error instanceof ApiError ? refusal(error) : describeError(error)}`);
+    return EXIT_CODES.failure;
   }
 }
 
@@ -342,7 +337,7 @@ async function create(
     const probe = await probeTray(stateDir);
     if (probe.state === 'healthy' && probe.server !== null) {
       output.err(`Using the running ExLab-Wizard (pid ${probe.server.pid}, port ${probe.server.port}).`);
-      return await createThroughTray(request, probe.server, output, flags.json === true, terminal, options.pollMs ?? 100);
+      return await createThroughTray(request, probe.server, output, flags.json === true, terminal);
     }
     if (probe.state === 'unhealthy') {
       output.err('ExLab-Wizard is running but does not answer; retry in a moment, or stop it with "exlab stop".');

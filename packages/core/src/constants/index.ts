@@ -536,6 +536,8 @@ export const KEYRING = { service: 'exlab-wizard', limsUsername: 'lims' } as cons
 export const TOKEN_COOKIE_NAME = 'exlab_token';
 /** Header carrying a caller-supplied trace id. */
 export const TRACE_ID_HEADER = 'x-trace-id';
+/** Close codes of the API's WebSockets: 1000 the session ended (reason: its state), 4404 no such session. */
+export const WS_CLOSE = { normal: 1000, goingAway: 1001, noController: 1011, unknownSession: 4404 } as const;
 /** Header that authorises tray control routes. */
 export const CONTROL_HEADER = 'x-exlab-control';
 /** Loopback address the server binds. */

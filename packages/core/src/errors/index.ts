@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, summary: 'The request body is not JSON.' },
   cancelled: { status: 409, summary: 'The session was cancelled.' },
   session_abandoned: { status: 409, summary: 'The session waited for input too long and was aborted.' },
+  server_connection_lost: { status: 503, summary: 'The connection to the ExLab-Wizard server was lost and could not be reopened.' },
   internal_error: { status: 500, summary: 'An unexpected error; see the app log with the trace id.' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 

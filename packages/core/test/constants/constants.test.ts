@@ -341,6 +341,10 @@ describe('security and process', () => {
     expect(C.LOOPBACK_HOST).toBe('127.0.0.1');
   });
 
+  it('pins the WebSocket close codes', () => {
+    expect(C.WS_CLOSE).toEqual({ normal: 1000, goingAway: 1001, noController: 1011, unknownSession: 4404 });
+  });
+
   it('pins the exit codes of lifecycle.md §10', () => {
     expect(C.EXIT_CODES).toEqual({ ok: 0, failure: 1, noTray: 2, alreadyRunning: 3, portInUse: 4, stateUnwritable: 5, usage: 64 });
   });
@@ -430,6 +434,7 @@ describe('the export surface', () => {
         'TOKEN_COOKIE_NAME',
         'TRACE_ID_HEADER',
         'CONTROL_HEADER',
+        'WS_CLOSE',
         'LOOPBACK_HOST',
         'EXIT_CODES',
         'ENV',

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { fromSessionError, type Session } from '@exlab/controller';
-import { API_PREFIX } from '@exlab/core/constants';
+import { API_PREFIX, WS_CLOSE } from '@exlab/core/constants';
 import { ExLabError } from '@exlab/core/errors';
 import {
   CancelRequestSchema,
@@ -19,8 +19,6 @@ import type { ServerContext } from '../server-context.js';
 import type { SocketRegistry } from '../sockets.js';
 
 /** WebSocket close codes of requirements C5. */
-export const WS_CLOSE = { normal: 1000, unknownSession: 4404, noController: 1011, goingAway: 1001 } as const;
-
 const errors = { 404: ErrorEnvelopeSchema, 409: ErrorEnvelopeSchema, 422: ErrorEnvelopeSchema, 503: ErrorEnvelopeSchema };
 
 function notFound(id: string): ExLabError {

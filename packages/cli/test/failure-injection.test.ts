@@ -3,10 +3,12 @@
 // files present or gone, orphans, and that no signal reaches an unrelated process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolveAppDirs } from '@exlab/core/paths';
 import { isProcessAlive, readProcessStartToken, readServerInfo } from '@exlab/core/process';
+import { EQUIPMENT_ID, createTestLab, installPlugins, listTree, runRequest } from '../../controller/test/support/lab.js';
 import { CLI_MAIN, runExlab, sandbox, serverInfoOf, type Sandbox } from './exlab-process.js';
 import {
   api,
@@ -110,6 +112,70 @@ describe('failure injection (lifecycle.md §11)', () => {
     const fresh = await readServerInfo(serverJson());
     expect(fresh?.pid).toBe(again.pid);
     expect(fresh?.instance_id).not.toBe(info.instance_id);
+  });
+
+  it('F1 mid-creation: the plugin worker dies with the tray; the next start sweeps the hidden folder, the destination is absent, the session id is gone', async () => {
+    const lab = await createTestLab();
+    try {
+      const template = join(lab.templatesDir, 'plugin_run');
+      await mkdir(template);
+      await writeFile(join(template, 'copier.yml'), '_exlab_type: run\n_exlab_version: "1.0"\n_exlab_run_scope: both\n');
+      await writeFile(join(template, 'notes.txt.jinja'), 'Run {{ label }}\n');
+      await installPlugins(lab, ['timeout']); // its transform sleeps 60 s
+      const first = await startSmoke(sb, sb.env, ['--config', lab.configPath]);
+      const info = await until('server.json', () => serverInfoOf(sb.stateDir, first.pid));
+      const created = await api(info, 'POST', '/api/v1/sessions', runRequest({ template_path: 'plugin_run' }));
+      expect(created.status).toBe(201);
+      const sessionId = (created.json as { session_id: string }).session_id;
+      // The plugin worker runs with its cwd in the hidden creation folder inside the lab.
+      const worker = await until('the plugin worker', async () => {
+        for (const name of await readdir('/proc')) {
+          if (!/^\d+$/.test(name)) continue;
+          const cwd = await readlink(`/proc/${name}/cwd`).catch(() => '');
+          if (cwd.startsWith(lab.localRoot) && cwd.includes('.exlab-creating-')) return { pid: Number(name), cwd };
+        }
+        return undefined;
+      });
+      const workerToken = await readProcessStartToken(worker.pid);
+
+      process.kill(first.pid, 'SIGKILL');
+      const killedAt = Date.now();
+      await gone(worker.pid, workerToken, 5_000);
+      expect(Date.now() - killedAt).toBeLessThan(5_000);
+      expect(await exists(worker.cwd)).toBe(true); // nothing cleaned up yet: the tray died
+
+      const second = await startSmoke(sb, sb.env, ['--config', lab.configPath]);
+      const next = await until('the new server.json', () => serverInfoOf(sb.stateDir, second.pid));
+      const health = await until('the sweep in /health', async () => {
+        const body = (await api(next, 'GET', '/api/v1/health')).json as {
+          components: { session_store: { interrupted_creations: string[] } };
+        };
+        return body.components.session_store.interrupted_creations.length > 0 ? body : undefined;
+      });
+      expect(health.components.session_store.interrupted_creations).toEqual([worker.cwd]);
+      expect(await exists(worker.cwd)).toBe(false);
+      expect(await listTree(join(lab.localRoot, EQUIPMENT_ID))).not.toContain(expect.stringMatching(/Run_/));
+      expect((await api(next, 'GET', `/api/v1/sessions/${sessionId}`)).status).toBe(404);
+      const appLog = await until('the sweep in app.log', async () => {
+        const text = await readFile(resolveAppDirs({ env: { ...sb.env, EXLAB_STATE_DIR: sb.stateDir } }).appLog, 'utf8').catch(() => '');
+        return text.includes(worker.cwd) ? text : undefined;
+      });
+      expect(appLog).toMatch(/\[WARN \].*removed the temporary folder of an interrupted creation/);
+      // A retry of the same run succeeds once the plugin no longer hangs.
+      await writeFile(join(lab.config.paths.plugin_dir, 'timeout', 'index.mjs'), "export { Plugin } from '@exlab/plugin-sdk';\n");
+      const retry = await api(next, 'POST', '/api/v1/sessions', runRequest({ template_path: 'plugin_run' }));
+      expect(retry.status).toBe(201);
+      const retryId = (retry.json as { session_id: string }).session_id;
+      const done = await until('the retry to finish', async () => {
+        const handle = (await api(next, 'GET', `/api/v1/sessions/${retryId}`)).json as { state: string; result: { path: string } | null };
+        return handle.state === 'done' || handle.state === 'failed' ? handle : undefined;
+      });
+      expect(done.state).toBe('done');
+      expect(await exists(join(done.result?.path ?? '', '.exlab-wizard', 'creation.json'))).toBe(true);
+    } finally {
+      await runExlab(['stop', '--force', '--timeout', '1', '--state-dir', sb.stateDir], sb.env);
+      await lab.remove();
+    }
   });
 
   it('F2: a stale server.json naming a reused pid: window exits 2, status 1, stop sends no signal, start overwrites', async () => {

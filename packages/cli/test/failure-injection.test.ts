@@ -2,6 +2,7 @@
 // through the built CLI with an isolated HOME and state dir. Each scenario checks exit codes,
 // files present or gone, orphans, and that no signal reaches an unrelated process.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { access, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -43,6 +44,8 @@ const exists = (path: string): Promise<boolean> =>
     () => false,
   );
 const serverJson = (): string => join(sb.stateDir, 'server.json');
+/** Where Debian's faketime package puts libfaketime. */
+const LIBFAKETIME = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1'];
 const trayLock = (): string => join(sb.stateDir, 'tray.lock');
 
 /** An unrelated live process that records every SIGTERM it gets (and survives it). */
@@ -315,6 +318,49 @@ describe('failure injection (lifecycle.md §11)', () => {
     await groupGone(tray.pid);
     expect((await runExlab(['status', '--state-dir', sb.stateDir], sb.env)).code).toBe(3);
     expect((await trayRunStatus(sb, tray.runId))?.state).toBe('finished');
+  });
+
+  it('F13: a wall-clock jump of hours during the drain neither cuts it short nor stretches it', async () => {
+    // libfaketime moves the tray's wall clock (Date) while its monotonic clock runs true.
+    const library = LIBFAKETIME.find((path) => existsSync(path));
+    if (library === undefined)
+      throw new Error(`F13 needs libfaketime (Debian package faketime, installed by .ci/run); looked in ${LIBFAKETIME.join(', ')}`);
+    const busy = join(sb.root, 'busy');
+    const offset = join(sb.root, 'faketime');
+    await writeFile(busy, '1');
+    await writeFile(offset, '+0\n');
+    const env = {
+      ...sb.env,
+      EXLAB_TEST_BUSY_FILE: busy,
+      LD_PRELOAD: library,
+      FAKETIME_TIMESTAMP_FILE: offset,
+      FAKETIME_NO_CACHE: '1',
+      DONT_FAKE_MONOTONIC: '1',
+    };
+    for (const jump of ['+3h', '-3h']) {
+      await writeFile(offset, '+0\n');
+      const tray = await startSmoke(sb, env);
+      const info = await readServerInfo(serverJson());
+      const termAt = performance.now();
+      process.kill(tray.pid, 'SIGTERM');
+      await until('503 during the drain', async () => {
+        const response = await api(info as NonNullable<typeof info>, 'POST', '/api/v1/sessions', {});
+        return response.status === 503 ? true : undefined;
+      });
+      await writeFile(offset, `${jump}\n`);
+      await gone(tray.pid, info?.pid_start ?? null);
+      const took = performance.now() - termAt;
+      expect(took, jump).toBeGreaterThanOrEqual(4_500);
+      expect(took, jump).toBeLessThan(10_000);
+      expect((await trayRunStatus(sb, tray.runId))?.state).toBe('finished');
+      // The tray did see the jump: its last log line is stamped hours away from the one at SIGTERM.
+      const lines = (await readFile(resolveAppDirs({ env: { ...sb.env, EXLAB_STATE_DIR: sb.stateDir } }).appLog, 'utf8'))
+        .trim()
+        .split('\n');
+      const stamp = (line: string | undefined): number => Date.parse(line?.slice(0, 20) ?? '');
+      const drainStarted = lines.findLast((line) => line.includes('graceful shutdown started'));
+      expect(Math.abs(stamp(lines.at(-1)) - stamp(drainStarted)), jump).toBeGreaterThan(2 * 3_600_000);
+    }
   });
 
   it('F9: a second SIGTERM exits at once, still removing the files', async () => {

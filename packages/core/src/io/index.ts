@@ -1,4 +1,5 @@
 /** File I/O: atomic writes, schema-checked reads, and a cross-process lock. */
 export { writeFileAtomic, writeJsonAtomic, fsyncDirectory, type AtomicWriteOptions } from './atomic-write.js';
-export { readJsonFile, readYamlFile, parseWithSchema } from './read.js';
+export { readJsonFile, parseWithSchema } from './read.js';
+export { readYamlFile } from './read-yaml.js';
 export { withFileLock, type FileLockOptions } from './lock.js';

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ExLabError } from '../errors/index.js';
 import { zodIssues } from '../schemas/issues.js';
@@ -12,21 +11,6 @@ export async function readJsonFile<S extends z.ZodType>(path: string, schema: S)
     raw = JSON.parse(text);
   } catch (error) {
     throw new ExLabError('cache_file_invalid', `${path} is not valid JSON: ${(error as Error).message}`, {
-      details: { file: path },
-      cause: error,
-    });
-  }
-  return parseWithSchema(path, raw, schema);
-}
-
-/** Reads and parses a YAML file (YAML 1.2 core schema), then validates it with `schema`. */
-export async function readYamlFile<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
-  const text = await readFile(path, 'utf8');
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (error) {
-    throw new ExLabError('cache_file_invalid', `${path} is not valid YAML: ${(error as Error).message}`, {
       details: { file: path },
       cause: error,
     });

@@ -4,7 +4,7 @@ import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { DETACHED_RUNS, ENV, FILE_NAMES } from '../constants/index.js';
 import { ExLabError } from '../errors/index.js';
-import { writeFileAtomic } from '../io/index.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { RunStatusSchema, type RunStatus } from '../schemas/run-status.js';
 import { formatUtcTimestamp, parseUtcTimestamp } from '../schemas/time.js';
 import { isProcessAlive, readProcessStartToken } from './liveness.js';

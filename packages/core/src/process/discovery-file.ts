@@ -1,5 +1,6 @@
 import { SCHEMA_VERSIONS } from '../constants/index.js';
-import { readJsonFile, writeFileAtomic } from '../io/index.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { readJsonFile } from '../io/read.js';
 import { ServerInfoSchema, type ServerInfo } from '../schemas/server-info.js';
 import { errnoCode } from './errno.js';
 import { removeIfOwned, removeIfOwnedSync, type StateFileOwner } from './owned-file.js';

@@ -3,7 +3,7 @@ import { link, open, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { APP_DISPLAY_NAME } from '../constants/index.js';
 import { ExLabError } from '../errors/index.js';
-import { fsyncDirectory } from '../io/index.js';
+import { fsyncDirectory } from '../io/atomic-write.js';
 import { LockInfoSchema, type LockInfo } from '../schemas/server-info.js';
 import { formatUtcTimestamp } from '../schemas/time.js';
 import { errnoCode } from './errno.js';

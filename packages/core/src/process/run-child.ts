@@ -2,7 +2,7 @@ import { appendFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENV, FILE_NAMES } from '../constants/index.js';
-import { writeFileAtomic } from '../io/index.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { formatUtcTimestamp } from '../schemas/time.js';
 
 /** The run dir a detached child was given (`EXLAB_RUN_DIR`), or null when it was not launched detached. */

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DETACHED_RUNS, EXIT_CODES, FILE_NAMES, TIMINGS, type LogLevel } from '@exlab/core/constants';
@@ -71,6 +71,45 @@ function exitCodeOf(child: ChildProcess): { code: () => number | null } {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Wakes the start loop as soon as something in the state dir changes (the tray renaming its
+ * server.json into place), and at the latest after the poll interval; a folder that cannot be
+ * watched is only polled.
+ */
+function stateDirChanges(stateDir: string): { next(ms: number): Promise<void>; close(): void } {
+  let wake: (() => void) | null = null;
+  let changed = false;
+  let watcher: FSWatcher | null = null;
+  try {
+    watcher = watch(stateDir, () => {
+      changed = true;
+      wake?.();
+    });
+    watcher.on('error', () => undefined);
+  } catch {
+    watcher = null;
+  }
+  return {
+    next: (ms) =>
+      new Promise<void>((resolve) => {
+        if (changed) {
+          changed = false;
+          resolve();
+          return;
+        }
+        const timer = setTimeout(done, ms);
+        function done(): void {
+          clearTimeout(timer);
+          wake = null;
+          changed = false;
+          resolve();
+        }
+        wake = done;
+      }),
+    close: () => watcher?.close(),
+  };
+}
+
 async function liveTrayRuns(stateDir: string): Promise<number> {
   const counts = await countLiveRuns(runsDirOf(stateDir)).catch(() => ({}) as Record<string, number>);
   return counts[DETACHED_RUNS.traySlug] ?? 0;
@@ -124,7 +163,30 @@ export async function startCommand(flags: StartFlags, output: Output, env: Reado
   }
 
   const runsDir = runsDirOf(stateDir);
-  await cleanupRuns(runsDir).catch(() => undefined);
+  // D6 runs beside the launch: it never touches a live run, so the new tray's run is safe from it.
+  const cleanup = cleanupRuns(runsDir).catch(() => undefined);
+  const changes = stateDirChanges(stateDir);
+  try {
+    return await launchAndWait(flags, { stateDir, runsDir, deadline, changes, env }, output);
+  } finally {
+    changes.close();
+    await cleanup;
+  }
+}
+
+/** D3 and the wait of C1: launches the tray detached and waits until it is healthy, exits, or the deadline passes. */
+async function launchAndWait(
+  flags: StartFlags,
+  where: {
+    stateDir: string;
+    runsDir: string;
+    deadline: number;
+    changes: ReturnType<typeof stateDirChanges>;
+    env: Readonly<Record<string, string | undefined>>;
+  },
+  output: Output,
+): Promise<number> {
+  const { stateDir, runsDir, deadline, changes, env } = where;
   let run: LaunchedRun;
   try {
     run = await launchDetached({
@@ -158,7 +220,7 @@ export async function startCommand(flags: StartFlags, output: Output, env: Reado
       for (const line of await tailFile(join(run.runDir, FILE_NAMES.runStderr), 20)) output.err(`  ${line}`);
       return EXIT_CODES.failure;
     }
-    await sleep(TIMINGS.startPollMs);
+    await changes.next(TIMINGS.startPollMs);
   }
   await killRun(run.runDir, { graceMs: 2_000 }).catch(() => undefined);
   output.err(`ExLab-Wizard did not become healthy in time; see ${run.runDir}.`);

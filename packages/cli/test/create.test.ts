@@ -52,6 +52,17 @@ function runArgs(extra: string[] = []): string[] {
   ];
 }
 
+/** The phase lines a creation prints on stderr, in order. */
+const PHASE_LINES = [
+  '[1/6] Validating inputs',
+  '[2/6] Rendering template',
+  '[3/6] Running plugins',
+  '[4/6] Writing metadata',
+  '[5/6] Validating the new folder',
+  '[6/6] Queueing NAS sync',
+];
+const phaseLines = (stderr: string): string[] => stderr.split('\n').filter((line) => /^\[\d\/6\]/.test(line));
+
 const RUN = (): string => join(lab.localRoot, EQUIPMENT_ID, PROJECT, 'Runs', 'Run_2026-03-02T09-15');
 
 /** Adds a run template with a `.txt` file the fixture plugins handle. */
@@ -99,15 +110,7 @@ describe('exlab create run (no tray running: in this process)', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe(`Created ${RUN()}\nNAS sync: pending\n`);
     expect(result.stderr).toContain(`Using the config given with --config: ${lab.configPath}`);
-    const phases = result.stderr.split('\n').filter((line) => /^\[\d\/6\]/.test(line));
-    expect(phases).toEqual([
-      '[1/6] Validating inputs',
-      '[2/6] Rendering template',
-      '[3/6] Running plugins',
-      '[4/6] Writing metadata',
-      '[5/6] Validating the new folder',
-      '[6/6] Queueing NAS sync',
-    ]);
+    expect(phaseLines(result.stderr)).toEqual(PHASE_LINES);
     expect(await readFile(join(RUN(), 'settings', 'acquisition.yaml'), 'utf8')).toContain(
       'sample_id: "S-777"\nobjective_lens: "40x oil"\nlaser_power_pct: 9\n',
     );
@@ -148,45 +151,6 @@ describe('exlab create run (no tray running: in this process)', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--var "sample_id": write it as name=value.');
   });
-
-  it('shows a progress line before each plugin', async () => {
-    await pluginTemplate();
-    await installPlugins(lab, ['hello']);
-    const args = runArgs();
-    args[args.indexOf('--template') + 1] = 'plugin_run';
-    const result = await runExlab(args, sb.env);
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toContain('[3/6] Running plugins\n      [####################] 1/1 hello\n');
-    expect(await readFile(join(RUN(), 'notes.txt'), 'utf8')).toBe('Run Slice 4 baseline\nhello\n');
-  });
-
-  it('fails clearly on a plugin prompt when stdin is not a terminal, leaving nothing behind', async () => {
-    await pluginTemplate();
-    await installPlugins(lab, ['input_required']);
-    const args = runArgs();
-    args[args.indexOf('--template') + 1] = 'plugin_run';
-    const result = await runExlab(args, sb.env);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('Plugin input_required needs input (Which color is the sample?: Color) and stdin is not a terminal.');
-    expect(result.stderr).toContain('Creation aborted: cancelled');
-    expect(await listTree(lab.localRoot)).toEqual([]);
-  });
-
-  it('asks a plugin prompt on the terminal and finishes with the answer', async () => {
-    await pluginTemplate();
-    await installPlugins(lab, ['input_required']);
-    const args = runArgs();
-    args[args.indexOf('--template') + 1] = 'plugin_run';
-    const session = terminalSession(args);
-    await session.waitFor('Color (red / blue): ');
-    session.type('green');
-    await session.waitFor('choose one of: red, blue');
-    session.type('blue');
-    expect(await session.exited, session.transcript()).toBe(0);
-    expect(session.transcript()).toContain('Plugin input_required needs input: Which color is the sample?');
-    expect(session.transcript()).toContain(`Created ${RUN()}`);
-    expect(await readFile(join(RUN(), 'notes.txt'), 'utf8')).toBe('Run Slice 4 baseline\ncolor=blue\n');
-  });
 });
 
 describe('exlab create project', () => {
@@ -226,55 +190,9 @@ describe('exlab create run (a tray is running: through its API)', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(`Using the running ExLab-Wizard (pid ${tray.info.pid}, port ${tray.info.port}).`);
     expect(result.stderr).not.toContain('Using the config given');
-    expect(result.stderr.split('\n').filter((line) => /^\[\d\/6\]/.test(line))).toEqual([
-      '[1/6] Validating inputs',
-      '[2/6] Rendering template',
-      '[3/6] Running plugins',
-      '[4/6] Writing metadata',
-      '[5/6] Validating the new folder',
-      '[6/6] Queueing NAS sync',
-    ]);
+    expect(phaseLines(result.stderr)).toEqual(PHASE_LINES);
     expect(result.stdout).toBe(`Created ${RUN()}\nNAS sync: pending\n`);
     expect(await listTree(RUN())).toContain('.exlab-wizard/creation.json');
-  });
-
-  it('shows the plugin progress the tray reports', async () => {
-    await pluginTemplate();
-    await installPlugins(lab, ['hello']);
-    trays.push(await startForeground(sb, ['--config', lab.configPath]));
-    const args = runArgs();
-    args[args.indexOf('--template') + 1] = 'plugin_run';
-    const result = await runExlab(args, sb.env);
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toContain('[3/6] Running plugins\n      [####################] 1/1 hello\n');
-    expect(await readFile(join(RUN(), 'notes.txt'), 'utf8')).toBe('Run Slice 4 baseline\nhello\n');
-  });
-
-  it('cancels the session in the tray on a plugin prompt when stdin is not a terminal, leaving nothing behind', async () => {
-    await pluginTemplate();
-    await installPlugins(lab, ['input_required']);
-    trays.push(await startForeground(sb, ['--config', lab.configPath]));
-    const args = runArgs();
-    args[args.indexOf('--template') + 1] = 'plugin_run';
-    const result = await runExlab(args, sb.env);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('Plugin input_required needs input (Which color is the sample?: Color) and stdin is not a terminal.');
-    expect(result.stderr).toContain('Creation aborted: cancelled');
-    expect(await listTree(lab.localRoot)).toEqual([]);
-  });
-
-  it('answers a plugin prompt of the tray on the terminal and finishes with the answer', async () => {
-    await pluginTemplate();
-    await installPlugins(lab, ['input_required']);
-    trays.push(await startForeground(sb, ['--config', lab.configPath]));
-    const args = runArgs();
-    args[args.indexOf('--template') + 1] = 'plugin_run';
-    const session = terminalSession(args);
-    await session.waitFor('Color (red / blue): ');
-    session.type('blue');
-    expect(await session.exited, session.transcript()).toBe(0);
-    expect(session.transcript()).toContain(`Created ${RUN()}`);
-    expect(await readFile(join(RUN(), 'notes.txt'), 'utf8')).toBe('Run Slice 4 baseline\ncolor=blue\n');
   });
 
   it('reports a refusal of the tray with its code', async () => {
@@ -284,5 +202,53 @@ describe('exlab create run (a tray is running: through its API)', () => {
     const result = await runExlab(args, sb.env);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Creation refused: equipment_not_configured');
+  });
+});
+
+// The plugin scenarios, once with no tray (the command runs the creation) and once through a
+// running tray (the command follows its events WebSocket): the terminal shows the same thing.
+describe.each([
+  { mode: 'in this process', tray: false },
+  { mode: 'through the running tray', tray: true },
+])('exlab create run with plugins ($mode)', ({ tray }) => {
+  beforeEach(async () => {
+    await pluginTemplate();
+    if (tray) trays.push(await startForeground(sb, ['--config', lab.configPath]));
+  });
+
+  const pluginRunArgs = (): string[] => {
+    const args = runArgs();
+    args[args.indexOf('--template') + 1] = 'plugin_run';
+    return args;
+  };
+
+  it('shows a progress line before each plugin', async () => {
+    await installPlugins(lab, ['hello']);
+    const result = await runExlab(pluginRunArgs(), sb.env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('[3/6] Running plugins\n      [####################] 1/1 hello\n');
+    expect(await readFile(join(RUN(), 'notes.txt'), 'utf8')).toBe('Run Slice 4 baseline\nhello\n');
+  });
+
+  it('fails clearly on a plugin prompt when stdin is not a terminal, cancelling the session and leaving nothing behind', async () => {
+    await installPlugins(lab, ['input_required']);
+    const result = await runExlab(pluginRunArgs(), sb.env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Plugin input_required needs input (Which color is the sample?: Color) and stdin is not a terminal.');
+    expect(result.stderr).toContain('Creation aborted: cancelled');
+    expect(await listTree(lab.localRoot)).toEqual([]);
+  });
+
+  it('asks a plugin prompt on the terminal, asks again on a bad answer, and finishes with the answer', async () => {
+    await installPlugins(lab, ['input_required']);
+    const session = terminalSession(pluginRunArgs());
+    await session.waitFor('Color (red / blue): ');
+    session.type('green');
+    await session.waitFor('choose one of: red, blue');
+    session.type('blue');
+    expect(await session.exited, session.transcript()).toBe(0);
+    expect(session.transcript()).toContain('Plugin input_required needs input: Which color is the sample?');
+    expect(session.transcript()).toContain(`Created ${RUN()}`);
+    expect(await readFile(join(RUN(), 'notes.txt'), 'utf8')).toBe('Run Slice 4 baseline\ncolor=blue\n');
   });
 });

@@ -48,6 +48,20 @@ const serverJson = (): string => join(sb.stateDir, 'server.json');
 const LIBFAKETIME = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1'];
 const trayLock = (): string => join(sb.stateDir, 'tray.lock');
 
+/** Starts a smoke tray in `env` (which makes it busy), sends it SIGTERM, and waits for the 503 of its drain. */
+async function busyTrayDraining(env: NodeJS.ProcessEnv) {
+  const tray = await startSmoke(sb, env);
+  const info = await readServerInfo(serverJson());
+  if (info === null) throw new Error('the smoke tray wrote no server.json');
+  const termAt = performance.now();
+  process.kill(tray.pid, 'SIGTERM');
+  const refusal = await until('503 during the drain', async () => {
+    const response = await api(info, 'POST', '/api/v1/sessions', {});
+    return response.status === 503 ? response.json : undefined;
+  });
+  return { tray, info, termAt, refusal };
+}
+
 /** An unrelated live process that records every SIGTERM it gets (and survives it). */
 function bystander(): { child: ChildProcess; signals: () => string } {
   const child = spawn(
@@ -301,15 +315,9 @@ describe('failure injection (lifecycle.md §11)', () => {
     const busy = join(sb.root, 'busy');
     await writeFile(busy, '1');
     const env = { ...sb.env, EXLAB_TEST_BUSY_FILE: busy };
-    const tray = await startSmoke(sb, env);
-    const info = await readServerInfo(serverJson());
-    const termAt = performance.now();
-    process.kill(tray.pid, 'SIGTERM');
-    await until('503 during the drain', async () => {
-      const response = await api(info as NonNullable<typeof info>, 'POST', '/api/v1/sessions', {});
-      return response.status === 503 ? response : undefined;
-    }).then((response) => expect(response.json).toMatchObject({ error: { code: 'shutting_down' } }));
-    await gone(tray.pid, info?.pid_start ?? null);
+    const { tray, info, termAt, refusal } = await busyTrayDraining(env);
+    expect(refusal).toMatchObject({ error: { code: 'shutting_down' } });
+    await gone(tray.pid, info.pid_start ?? null);
     const took = performance.now() - termAt;
     expect(took).toBeGreaterThanOrEqual(4_500);
     expect(took).toBeLessThan(10_000);
@@ -339,16 +347,9 @@ describe('failure injection (lifecycle.md §11)', () => {
     };
     for (const jump of ['+3h', '-3h']) {
       await writeFile(offset, '+0\n');
-      const tray = await startSmoke(sb, env);
-      const info = await readServerInfo(serverJson());
-      const termAt = performance.now();
-      process.kill(tray.pid, 'SIGTERM');
-      await until('503 during the drain', async () => {
-        const response = await api(info as NonNullable<typeof info>, 'POST', '/api/v1/sessions', {});
-        return response.status === 503 ? true : undefined;
-      });
+      const { tray, info, termAt } = await busyTrayDraining(env);
       await writeFile(offset, `${jump}\n`);
-      await gone(tray.pid, info?.pid_start ?? null);
+      await gone(tray.pid, info.pid_start ?? null);
       const took = performance.now() - termAt;
       expect(took, jump).toBeGreaterThanOrEqual(4_500);
       expect(took, jump).toBeLessThan(10_000);

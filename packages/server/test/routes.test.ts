@@ -193,6 +193,51 @@ describe('browse', () => {
     );
     expect(envelope((await call(s, 'GET', `/api/v1/run/${lab.localRoot}`, RunDetailResponseSchema)).body).code).toBe('folder_not_found');
   });
+
+  it('lists projects and runs in name order, experimental before test, skipping hidden folders and files', async () => {
+    const equipment = join(lab.localRoot, EQUIPMENT_ID);
+    for (const dir of [
+      'Retina/Runs/Run_2026-03-02_0915',
+      'Retina/Runs/Run_2026-03-01_0800',
+      'Retina/Runs/.hidden',
+      'Retina/TestRuns/TestRun_2026-03-03_1000',
+      'Cortex/Runs/Run_2026-01-05_1200',
+      '.exlab-wizard',
+    ])
+      await mkdir(join(equipment, dir), { recursive: true });
+    await writeFile(join(equipment, 'Retina', 'Runs', 'notes.txt'), 'not a run');
+    await writeFile(join(equipment, 'loose-file.txt'), 'not a project');
+    const s = await start(lab.config);
+    const tree = await call(s, 'GET', '/api/v1/tree', TreeResponseSchema);
+    expect(tree.status).toBe(200);
+    const run = (project: string, folder: string, name: string, run_kind: 'experimental' | 'test') => ({
+      name,
+      path: join(equipment, project, folder, name),
+      run_kind,
+    });
+    expect(tree.body).toEqual({
+      equipment: [
+        {
+          id: EQUIPMENT_ID,
+          label: lab.config.equipment[0]?.label,
+          path: equipment,
+          exists: true,
+          projects: [
+            { name: 'Cortex', path: join(equipment, 'Cortex'), runs: [run('Cortex', 'Runs', 'Run_2026-01-05_1200', 'experimental')] },
+            {
+              name: 'Retina',
+              path: join(equipment, 'Retina'),
+              runs: [
+                run('Retina', 'Runs', 'Run_2026-03-01_0800', 'experimental'),
+                run('Retina', 'Runs', 'Run_2026-03-02_0915', 'experimental'),
+                run('Retina', 'TestRuns', 'TestRun_2026-03-03_1000', 'test'),
+              ],
+            },
+          ],
+        },
+      ],
+    });
+  });
 });
 
 describe('config and setup', () => {

@@ -1,6 +1,9 @@
 import { access } from 'node:fs/promises';
 import type { Config, ProbeResult } from '@exlab/core/schemas';
 
+/** How long a readability check of the offline catalogue answers health polls (they come every few seconds per window, or thousands a second from a script). */
+const CATALOGUE_CHECK_REUSE_MS = 1_000;
+
 /** The LIMS component of `/health` (requirements C7). */
 export type LimsHealth = {
   status: 'ok' | 'warn';
@@ -19,6 +22,20 @@ export type LimsHealth = {
  */
 export class LimsStatus {
   #last: ProbeResult | null = null;
+  /** The last readability check of the offline catalogue; health polls reuse it for a moment. */
+  #catalogue: { path: string; readable: boolean; at: number } | null = null;
+
+  async #catalogueReadable(path: string): Promise<boolean> {
+    const now = performance.now();
+    const known = this.#catalogue;
+    if (known !== null && known.path === path && now - known.at < CATALOGUE_CHECK_REUSE_MS) return known.readable;
+    const readable = await access(path).then(
+      () => true,
+      () => false,
+    );
+    this.#catalogue = { path, readable, at: now };
+    return readable;
+  }
 
   /** Records the result of a LIMS probe. */
   record(result: ProbeResult): void {
@@ -30,10 +47,7 @@ export class LimsStatus {
     const reachable = this.#last?.ok ?? null;
     const catalogue = config?.lims.offline_catalogue_path.trim() ?? '';
     if (catalogue !== '') {
-      const readable = await access(catalogue).then(
-        () => true,
-        () => false,
-      );
+      const readable = await this.#catalogueReadable(catalogue);
       return readable
         ? { status: 'ok', source: 'offline_catalogue', reachable }
         : { status: 'warn', reason: `the offline catalogue ${catalogue} cannot be read`, source: 'offline_catalogue', reachable };

@@ -42,6 +42,8 @@ export class ProblemsFeed {
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
   #lastError: string | null = null;
+  /** Hard findings without an active override in the current state. */
+  #blocking = 0;
   #passes = 0;
 
   constructor(options: ProblemsFeedOptions) {
@@ -74,8 +76,7 @@ export class ProblemsFeed {
 
   /** The validator component of `/health`: warn while no pass has finished or when the last one failed. */
   health(): ValidatorHealth {
-    const findings = [...this.#findings.values()];
-    const counts = { findings: findings.length, blocking_findings: findings.filter((f) => f.tier === 'hard' && !f.override_active).length };
+    const counts = { findings: this.#findings.size, blocking_findings: this.#blocking };
     if (this.#lastError !== null)
       return {
         status: 'warn',
@@ -132,6 +133,7 @@ export class ProblemsFeed {
       .filter(([key]) => !next.has(key))
       .map(([, finding]) => ({ rule: finding.rule, offending_path: finding.offending_path }));
     this.#findings = next;
+    this.#blocking = findings.filter((f) => f.tier === 'hard' && !f.override_active).length;
     this.#auditAt = formatUtcTimestamp(now);
     const frame: ProblemsFrame = { kind: 'delta', audit_at: this.#auditAt, added, removed };
     for (const listener of this.#listeners) listener(frame);

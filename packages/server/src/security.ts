@@ -13,11 +13,19 @@ export function allowedOrigins(port: number): string[] {
   return allowedHosts(port).map((host) => `http://${host}`);
 }
 
-/** Compares two secrets in constant time. */
+/**
+ * Compares two secrets in constant time. Both are hashed first, so the comparison takes the same
+ * time whatever the presented length; the expected token's digest is kept between calls.
+ */
 export function tokensEqual(expected: string, presented: string): boolean {
-  const a = createHash('sha256').update(expected).digest();
-  const b = createHash('sha256').update(presented).digest();
-  return timingSafeEqual(a, b);
+  return timingSafeEqual(digestOf(expected), createHash('sha256').update(presented).digest());
+}
+
+let lastExpected: { token: string; digest: Buffer } | null = null;
+
+function digestOf(token: string): Buffer {
+  if (lastExpected?.token !== token) lastExpected = { token, digest: createHash('sha256').update(token).digest() };
+  return lastExpected.digest;
 }
 
 /** Reads one cookie from a Cookie header. */

@@ -68,7 +68,7 @@ export async function acquireInstanceLock(lockPath: string, options: InstanceLoc
   // exclusively. With deletion serialized and creation exclusive, one lock file at most exists,
   // so exactly one of many concurrent starters wins (lifecycle.md T2, F6).
   const takeover = `${lockPath}.takeover`;
-  if (!(await acquireTakeover(takeover, text))) throw await alreadyRunning(lockPath);
+  if (!(await acquireTakeover(takeover, text))) throw await alreadyRunningAfterTakeover(lockPath, judged);
   try {
     const now = await readLockText(lockPath);
     if (now !== null) {
@@ -176,6 +176,24 @@ function parseLockText(text: string): LockInfo | null {
   }
   const result = LockInfoSchema.safeParse(raw);
   return result.success ? result.data : null;
+}
+
+// How long a starter that lost the takeover waits for the winner's lock before it reports.
+const TAKEOVER_WAIT_MS = 2_000;
+const TAKEOVER_POLL_MS = 10;
+
+/**
+ * `already_running` for a starter that lost the takeover of the stale lock `stale`: it waits
+ * (briefly) until the winner's lock replaces it, so it names the new holder, never the dead one.
+ */
+async function alreadyRunningAfterTakeover(lockPath: string, stale: string): Promise<ExLabError> {
+  const deadline = Date.now() + TAKEOVER_WAIT_MS;
+  for (;;) {
+    const now = await readLockText(lockPath).catch(() => null);
+    if (now !== null && now !== stale) return alreadyRunningError(lockPath, parseLockText(now));
+    if (Date.now() >= deadline) return alreadyRunningError(lockPath, null);
+    await new Promise((resolve) => setTimeout(resolve, TAKEOVER_POLL_MS));
+  }
 }
 
 /** `already_running` naming whoever holds the lock now. */

@@ -1,27 +1,26 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CreationController } from '@exlab/controller';
 import { evaluateSetupState } from '@exlab/core/config';
 import { ExLabError } from '@exlab/core/errors';
 import { HealthSchema, SetupStatusSchema, type Config } from '@exlab/core/schemas';
 import { parseBody } from '@exlab/server';
 import { z } from 'zod';
-import { createTestLab, runRequest, type TestLab } from './support/lab.js';
-import { authorized, contextFor, envelopeOf, rawRequest, recordingLogger, startServer, type RunningServer } from './support/server.js';
+import { runRequest, type TestLab } from './support/lab.js';
+import {
+  authorized,
+  contextFor,
+  envelopeOf,
+  rawRequest,
+  recordingLogger,
+  startServer,
+  useTestLab,
+  type RunningServer,
+} from './support/server.js';
 
 let lab: TestLab;
 let server: RunningServer | undefined;
 
-beforeEach(async () => {
-  lab = await createTestLab();
-});
-
-afterEach(async () => {
-  await server?.app.close();
-  // Sessions still running end (their files kept) before the lab is removed under them.
-  await server?.context.controller.close();
-  server = undefined;
-  await lab.remove();
-});
+useTestLab((created) => (lab = created));
 
 async function start(...args: Parameters<typeof contextFor>): Promise<RunningServer> {
   server = await startServer(contextFor(...args));

@@ -1,23 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { SessionEvent } from '@exlab/core/schemas';
 import { ApiClient, ApiError } from '@exlab/server/client';
-import { createTestLab, runRequest, type TestLab } from './support/lab.js';
-import { TOKEN, contextFor, startServer, type RunningServer } from './support/server.js';
+import { runRequest, type TestLab } from './support/lab.js';
+import { TOKEN, contextFor, startServer, useTestLab, type RunningServer } from './support/server.js';
 
 let lab: TestLab;
 let server: RunningServer | undefined;
 
-beforeEach(async () => {
-  lab = await createTestLab();
-});
-
-afterEach(async () => {
-  await server?.app.close();
-  await server?.context.controller.close();
-  server = undefined;
-  await lab.remove();
-});
+useTestLab((created) => (lab = created));
 
 describe('the typed client', () => {
   it('returns parsed answers and throws ApiError carrying the envelope', async () => {

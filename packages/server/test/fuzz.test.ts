@@ -1,9 +1,9 @@
 import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorEnvelopeSchema } from '@exlab/core/schemas';
-import { createTestLab, listTree, type TestLab } from './support/lab.js';
-import { TOKEN, contextFor, rawRequest, startServer, type RunningServer } from './support/server.js';
+import { listTree, type TestLab } from './support/lab.js';
+import { TOKEN, contextFor, rawRequest, startServer, useTestLab, type RunningServer } from './support/server.js';
 
 // Seeded so a failure reproduces: set EXLAB_FUZZ_SEED to replay another run.
 const SEED = Number(process.env.EXLAB_FUZZ_SEED ?? 20261122);
@@ -24,16 +24,7 @@ function prng(seed: number): () => number {
 let lab: TestLab;
 let server: RunningServer | undefined;
 
-beforeEach(async () => {
-  lab = await createTestLab();
-});
-
-afterEach(async () => {
-  await server?.app.close();
-  await server?.context.controller.close();
-  server = undefined;
-  await lab.remove();
-});
+useTestLab((created) => (lab = created));
 
 describe('fuzzing the API', () => {
   it(`answers ${CASES} malformed requests with 4xx envelopes and a trace id, writes nothing, and stays up`, async () => {

@@ -1,11 +1,11 @@
 import { cp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { CreationController } from '@exlab/controller';
 import { HealthSchema, type Config, type Health } from '@exlab/core/schemas';
-import { createTestLab, PLUGIN_FIXTURES, type TestLab } from './support/lab.js';
-import { authorized, contextFor, startServer, type RunningServer } from './support/server.js';
+import { PLUGIN_FIXTURES, type TestLab } from './support/lab.js';
+import { authorized, contextFor, startServer, useTestLab, type RunningServer } from './support/server.js';
 
 // GET /api/v1/health (requirements C7): every component, the worst one as the top-level status,
 // a throwing probe reported as warn, and the LIMS state following POST /setup/test-lims.
@@ -14,16 +14,10 @@ let lab: TestLab;
 let server: RunningServer | undefined;
 const extraServers: Server[] = [];
 
-beforeEach(async () => {
-  lab = await createTestLab();
-});
+useTestLab((created) => (lab = created));
 
 afterEach(async () => {
-  await server?.app.close();
-  await server?.context.controller.close();
-  server = undefined;
   await Promise.all(extraServers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
-  await lab.remove();
 });
 
 async function health(s: RunningServer): Promise<Health> {

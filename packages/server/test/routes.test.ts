@@ -1,6 +1,6 @@
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { CreationController } from '@exlab/controller';
 import { evaluateSetupState } from '@exlab/core/config';
@@ -21,24 +21,15 @@ import {
   type SessionHandle,
 } from '@exlab/core/schemas';
 import type { z } from 'zod';
-import { EQUIPMENT_ID, createTestLab, runRequest, type TestLab } from './support/lab.js';
-import { authorized, contextFor, startServer, type RunningServer } from './support/server.js';
+import { EQUIPMENT_ID, runRequest, type TestLab } from './support/lab.js';
+import { authorized, contextFor, startServer, useTestLab, type RunningServer } from './support/server.js';
 import { openSocket } from './support/ws.js';
 
 let lab: TestLab;
 let server: RunningServer | undefined;
 let live: { config: Config | null };
 
-beforeEach(async () => {
-  lab = await createTestLab();
-});
-
-afterEach(async () => {
-  await server?.app.close();
-  await server?.context.controller.close();
-  server = undefined;
-  await lab.remove();
-});
+useTestLab((created) => (lab = created));
 
 /** A server over a config that `PUT /config` replaces live (as the tray does). */
 async function start(config: Config | null, configPath = lab.configPath): Promise<RunningServer> {

@@ -1,28 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CreationController } from '@exlab/controller';
 import { evaluateSetupState } from '@exlab/core/config';
 import { CreationJsonSchema, SessionHandleSchema, type Config, type SessionHandle, type SetupStatus } from '@exlab/core/schemas';
-import { EQUIPMENT_ID, createTestLab, listTree, projectRequest, runRequest, type TestLab } from './support/lab.js';
-import { authorized, contextFor, envelopeOf, rawRequest, startServer, type RunningServer } from './support/server.js';
+import { EQUIPMENT_ID, listTree, projectRequest, runRequest, type TestLab } from './support/lab.js';
+import { authorized, contextFor, envelopeOf, rawRequest, startServer, useTestLab, type RunningServer } from './support/server.js';
 
 const SESSIONS = '/api/v1/sessions';
 
 let lab: TestLab;
 let server: RunningServer | undefined;
 
-beforeEach(async () => {
-  lab = await createTestLab();
-});
-
-afterEach(async () => {
-  await server?.app.close();
-  // Sessions still running end (their files kept) before the lab is removed under them.
-  await server?.context.controller.close();
-  server = undefined;
-  await lab.remove();
-});
+useTestLab((created) => (lab = created));
 
 async function start(...args: Parameters<typeof contextFor>): Promise<RunningServer> {
   server = await startServer(contextFor(...args));

@@ -5,6 +5,8 @@ import { evaluateSetupState } from '@exlab/core/config';
 import { createNullLogger, type Logger } from '@exlab/core/logging';
 import type { Config } from '@exlab/core/schemas';
 import { buildServer, type ServerContext } from '@exlab/server';
+import { afterEach, beforeEach } from 'vitest';
+import { createTestLab, type TestLab } from './lab.js';
 
 /** The per-launch token every test server uses. */
 export const TOKEN = 'launch-token-0123456789abcdef';
@@ -34,13 +36,40 @@ export function contextFor(config: Config | null, overrides: Partial<ServerConte
   };
 }
 
-/** Builds the app and listens on 127.0.0.1 and a free port; close it with `app.close()`. */
+/** Servers started and not yet closed by {@link useTestLab}'s clean-up. */
+const started = new Set<RunningServer>();
+
+/** Builds the app and listens on 127.0.0.1 and a free port; {@link useTestLab} closes it after the test. */
 export async function startServer(context: ServerContext): Promise<RunningServer> {
   const app = await buildServer(context);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('the server has no TCP address');
-  return { app, port: address.port, base: `http://127.0.0.1:${address.port}`, context };
+  const running = { app, port: address.port, base: `http://127.0.0.1:${address.port}`, context };
+  started.add(running);
+  return running;
+}
+
+/**
+ * Gives every test of the file a fresh lab (handed to `use`); after each test the servers it
+ * started are closed, their controllers too (running sessions end, files kept), and only then
+ * is the lab removed from under them.
+ */
+export function useTestLab(use: (lab: TestLab) => void): void {
+  let lab: TestLab | undefined;
+  beforeEach(async () => {
+    lab = await createTestLab();
+    use(lab);
+  });
+  afterEach(async () => {
+    for (const server of [...started]) {
+      started.delete(server);
+      await server.app.close();
+      await server.context.controller.close();
+    }
+    await lab?.remove();
+    lab = undefined;
+  });
 }
 
 /** Headers with the Bearer token, plus `extra`. */

@@ -290,16 +290,10 @@ export class CreationController {
             config,
             ports: this.#ports,
             clock: this.#clock,
-            inFlight: (destination) => this.#destinations.has(destination),
+            // Checked and taken in one turn of the event loop, so two sessions cannot both pass.
+            claim: (destination) => !this.#destinations.has(destination) && Boolean(this.#destinations.add(destination)),
+            release: (destination) => this.#destinations.delete(destination),
           });
-          // Checked and taken in one turn of the event loop, so two sessions cannot both pass.
-          if (this.#destinations.has(plan.destination)) {
-            throw new ExLabError('destination_exists', `${plan.destination} is being created by another session; retry in a minute.`, {
-              field: request.kind === 'run' ? 'run_date' : 'lims_project.name',
-              details: { path: plan.destination },
-            });
-          }
-          this.#destinations.add(plan.destination);
           job.plan = plan;
         }),
       render: (signal) => job.track(() => job.render(signal)),
@@ -334,10 +328,11 @@ export class CreationController {
   /** Once the machine is final: wait for the running step, clean up as the outcome says, then close the session. */
   async #finalize(id: string, job: CreationJob, snapshot: SessionSnapshot): Promise<void> {
     const state = publicStateOf(snapshot);
+    // A step left running (a gate still planning when the session was cancelled) may yet set the plan.
+    await job.idle();
     const plan = job.plan;
     const who = plan ? { equipmentId: plan.equipment.id, project: plan.projectName } : null;
     try {
-      await job.idle();
       if (state === 'done' && job.result !== null) {
         this.sessions.close(id, { state: 'done', result: job.result });
         if (plan && who) {

@@ -13,7 +13,7 @@ import type {
   RunCreateRequest,
 } from '@exlab/core/schemas';
 import type { TemplateManifest } from '@exlab/core/template';
-import { gateProjectRequest, gateRunRequest } from './creation-gate.js';
+import { type GatedRunInputs, gateProjectRequest, gateRunRequest } from './creation-gate.js';
 import type { CreationPorts } from './ports.js';
 
 /** Everything a creation needs after the gate passed (requirements B3). */
@@ -52,8 +52,14 @@ export interface PlanContext {
   config: Config;
   ports: Pick<CreationPorts, 'templates' | 'readme' | 'lims'>;
   clock: () => Date;
-  /** True when another session of this controller is creating `destination` right now. */
-  inFlight: (destination: string) => boolean;
+  /**
+   * Takes `destination` for this creation, or answers false when another session of this
+   * controller holds it. Called synchronously, before the planner's first wait, so of two
+   * same-minute creations the one asked first wins.
+   */
+  claim: (destination: string) => boolean;
+  /** Gives back a destination `claim` took, when planning fails after taking it. */
+  release: (destination: string) => void;
 }
 
 /** The NAS path of a local path under the equipment: the NAS mirrors the local layout under `nas_root` (DECISIONS.md). */
@@ -89,9 +95,10 @@ function destinationExists(destination: string, level: 'project' | 'run'): ExLab
  * The creation gate (requirements B3) and the plan it yields: steps 1-9, the template (10), the
  * README fields (11), then the LIMS project, the destination (it must not exist, nor be in
  * creation by another session) and the template answers. Throws the first failure; writes nothing.
+ * A plan that is returned holds its destination's claim; the caller releases it when the creation ends.
  */
 export async function planCreation(request: CreateSessionRequest, context: PlanContext): Promise<CreationPlan> {
-  const { config, ports } = context;
+  const { config } = context;
   const level = request.kind;
   const gated = level === 'run' ? gateRunRequest(config, request) : gateProjectRequest(config, request);
   const equipmentDirectory = equipmentDir(config, gated.equipment.id) as string;
@@ -100,7 +107,41 @@ export async function planCreation(request: CreateSessionRequest, context: PlanC
   const runKind: RunKind | null = request.kind === 'run' ? request.run_kind : null;
   const createdAt = request.kind === 'run' && request.run_date !== undefined ? new Date(request.run_date) : context.clock();
   const destination = runKind === null ? projectDirectory : runDir(projectDirectory, runKind, createdAt);
+  const claimed = context.claim(destination);
+  try {
+    return await planClaimed(request, context, {
+      gated,
+      equipmentDirectory,
+      projectName,
+      projectDirectory,
+      runKind,
+      createdAt,
+      destination,
+      claimed,
+    });
+  } catch (error) {
+    if (claimed) context.release(destination);
+    throw error;
+  }
+}
 
+/** What planCreation worked out before its first wait. */
+interface PlanStart {
+  gated: GatedRunInputs;
+  equipmentDirectory: string;
+  projectName: string;
+  projectDirectory: string;
+  runKind: RunKind | null;
+  createdAt: Date;
+  destination: string;
+  /** False when another session of this controller is creating the destination. */
+  claimed: boolean;
+}
+
+async function planClaimed(request: CreateSessionRequest, context: PlanContext, start: PlanStart): Promise<CreationPlan> {
+  const { config, ports } = context;
+  const { gated, equipmentDirectory, projectName, projectDirectory, runKind, createdAt, destination } = start;
+  const level = request.kind;
   // The template, the LIMS project and the destination are looked up side by side (all read only);
   // their failures are still reported in the gate's order: template, README fields, LIMS, destination.
   const [manifestLookup, limsLookup, destinationLookup] = await Promise.allSettled([
@@ -113,7 +154,7 @@ export async function planCreation(request: CreateSessionRequest, context: PlanC
   const manifest = settledValue(manifestLookup);
   const { layers, requiredIds } = ports.readme.layers(manifest, config, request.readme_extra, request.readme_custom_fields);
   const limsProject = settledValue(limsLookup);
-  if (context.inFlight(destination) || settledValue(destinationLookup)) throw destinationExists(destination, level);
+  if (!start.claimed || settledValue(destinationLookup)) throw destinationExists(destination, level);
 
   const base = {
     label: gated.label,

@@ -89,6 +89,19 @@ describe('createRun edge cases', () => {
     expect((await ctl.settled(first?.session_id ?? '')).state).toBe('done');
     expect(ctl.sessions.activeCount()).toBe(0);
   });
+
+  it('lets a same-minute retry through after a creation the gate refused once it had taken the destination', async () => {
+    const ctl = controller();
+    const [refused, waiting] = await Promise.all([
+      ctl.createRun(runRequest({ template_path: 'no_such_template' })),
+      ctl.createRun(runRequest()),
+    ]);
+    expect(refused?.error?.code).toBe('template_load_error');
+    // The second asked while the first held the minute, so it was refused too.
+    expect(waiting?.error?.code).toBe('destination_exists');
+    const retry = await ctl.createRunToEnd(runRequest());
+    expect(retry.state).toBe('done');
+  });
 });
 
 describe('template changes between creations', () => {

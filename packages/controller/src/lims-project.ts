@@ -1,6 +1,6 @@
 import { readCreationJson } from '@exlab/core/cache';
 import { ExLabError, ValidationError } from '@exlab/core/errors';
-import { readOfflineCatalogue } from '@exlab/core/lims';
+import { type CatalogueProject, readOfflineCatalogue } from '@exlab/core/lims';
 import type { Config, LimsProjectRef, ProjectCreateRequest, RunCreateRequest } from '@exlab/core/schemas';
 
 /**
@@ -27,33 +27,14 @@ export async function resolveLimsProject(config: Config, projectDirectory: strin
   }
   const cataloguePath = config.lims.offline_catalogue_path;
   if (cataloguePath !== '') {
-    const catalogue = await readOfflineCatalogue(cataloguePath);
-    const match = catalogue.projects.find((p) =>
-      request.lims_project ? p.uid === request.lims_project.uid : p.name === request.project_name,
-    );
-    if (!match) {
-      throw new ExLabError(
-        'project_not_found',
-        `Project "${request.project_name}" is not in the LIMS catalogue ${cataloguePath}; known projects: ${catalogue.projects.map((p) => p.name).join(', ') || '(none)'}.`,
-        {
-          field: 'project_name',
-          details: { allowed: catalogue.projects.map((p) => p.name) },
-        },
-      );
-    }
-    if (match.name !== request.project_name) {
-      throw new ValidationError(
-        `LIMS project ${match.short_id} is named "${match.name}" in the catalogue, not "${request.project_name}"; the project folder must carry the LIMS name.`,
-        { field: 'project_name', details: { lims_name: match.name } },
-      );
-    }
-    return {
-      uid: match.uid,
-      short_id: match.short_id,
-      name_at_creation: match.name,
-      source: 'offline_catalogue',
-      cache_freshness_at_use: catalogue.produced_at,
-    };
+    const wanted = request.lims_project;
+    return fromCatalogue(cataloguePath, {
+      matches: (p) => (wanted ? p.uid === wanted.uid : p.name === request.project_name),
+      notFound: `Project "${request.project_name}" is not in the LIMS catalogue ${cataloguePath}`,
+      notFoundField: 'project_name',
+      name: request.project_name,
+      nameField: 'project_name',
+    });
   }
   if (request.lims_project !== undefined) {
     return {
@@ -84,19 +65,41 @@ export async function resolveNewProjectLims(config: Config, request: ProjectCrea
   if (cataloguePath === '') {
     return { uid: wanted.uid, short_id: wanted.short_id, name_at_creation: wanted.name, source: 'live', cache_freshness_at_use: null };
   }
+  return fromCatalogue(cataloguePath, {
+    matches: (p) => p.uid === wanted.uid,
+    notFound: `LIMS project ${wanted.short_id} (uid ${wanted.uid}) is not in the LIMS catalogue ${cataloguePath}`,
+    notFoundField: 'lims_project.uid',
+    name: wanted.name,
+    nameField: 'lims_project.name',
+  });
+}
+
+/** How a catalogue lookup finds its project and names the request's fields in its errors. */
+interface CatalogueLookup {
+  matches: (project: CatalogueProject) => boolean;
+  /** The start of the not-found message; the known project names follow. */
+  notFound: string;
+  notFoundField: string;
+  /** The project name the request gave, which must be the catalogue's. */
+  name: string;
+  nameField: string;
+}
+
+// The catalogue's project by `matches`, whose name must be the one requested (the folder carries the LIMS name).
+async function fromCatalogue(cataloguePath: string, lookup: CatalogueLookup): Promise<LimsProjectRef> {
   const catalogue = await readOfflineCatalogue(cataloguePath);
-  const match = catalogue.projects.find((p) => p.uid === wanted.uid);
+  const match = catalogue.projects.find(lookup.matches);
   if (!match) {
-    throw new ExLabError(
-      'project_not_found',
-      `LIMS project ${wanted.short_id} (uid ${wanted.uid}) is not in the LIMS catalogue ${cataloguePath}; known projects: ${catalogue.projects.map((p) => p.name).join(', ') || '(none)'}.`,
-      { field: 'lims_project.uid', details: { allowed: catalogue.projects.map((p) => p.name) } },
-    );
+    const known = catalogue.projects.map((p) => p.name);
+    throw new ExLabError('project_not_found', `${lookup.notFound}; known projects: ${known.join(', ') || '(none)'}.`, {
+      field: lookup.notFoundField,
+      details: { allowed: known },
+    });
   }
-  if (match.name !== wanted.name) {
+  if (match.name !== lookup.name) {
     throw new ValidationError(
-      `LIMS project ${match.short_id} is named "${match.name}" in the catalogue, not "${wanted.name}"; the project folder must carry the LIMS name.`,
-      { field: 'lims_project.name', details: { lims_name: match.name } },
+      `LIMS project ${match.short_id} is named "${match.name}" in the catalogue, not "${lookup.name}"; the project folder must carry the LIMS name.`,
+      { field: lookup.nameField, details: { lims_name: match.name } },
     );
   }
   return {

@@ -5,6 +5,7 @@ import { runKindMarkerPath } from '@exlab/core/cache';
 import { FILE_NAMES, type SyncStatus } from '@exlab/core/constants';
 import { ExLabError, describeError } from '@exlab/core/errors';
 import type { Logger } from '@exlab/core/logging';
+import { allSettledOrThrow } from '@exlab/core/io';
 import {
   formatUtcTimestamp,
   type CreationJson,
@@ -31,12 +32,6 @@ export interface CreationJobDeps {
   emit: (event: Extract<SessionEvent, { kind: 'progress' | 'warning' }>) => void;
   /** Serialises the equipment.json writes of concurrent creations (one per equipment at a time). */
   equipmentWrites: CoalescedWrites;
-}
-
-/** Waits for every promise, then throws the first failure: nothing still writes when a step fails. */
-async function allSettledOrThrow(work: readonly Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(work);
-  for (const result of results) if (result.status === 'rejected') throw result.reason;
 }
 
 /**

@@ -18,7 +18,6 @@ import {
   IngestJsonSchema,
   INGEST_STATES,
   NewCreationJsonSchema,
-  ReadmeFieldsJsonSchema,
   formatUtcTimestamp,
   parseUtcTimestamp,
   type CreationJson,
@@ -39,7 +38,7 @@ import {
 import { equipmentJsonPath, parseEquipmentJson, type EquipmentRecordInput } from './equipment-file.js';
 import { ingestJsonPath, parseIngestJson, type IngestHeader, type IngestStepDetails } from './ingest-file.js';
 import type { OverrideEntry, TombstoneEntry } from './overrides.js';
-import { readmeFieldsPath, type ReadmeFieldsBody } from './readme-fields-file.js';
+import { readmeFieldsDocument, readmeFieldsPath, type ReadmeFieldsBody } from './readme-fields-file.js';
 import { runKindMarkerPath } from './run-kind-marker.js';
 import { readJsonDocument, versionToWrite } from './schema-version.js';
 
@@ -212,10 +211,7 @@ export class CacheWriter {
    */
   async writeReadmeFields(dir: string, body: ReadmeFieldsBody): Promise<ReadmeFieldsJson> {
     const path = readmeFieldsPath(dir);
-    const document = parseWithSchema(path, { ...body, schema_version: SCHEMA_VERSIONS.readme_fields_json }, ReadmeFieldsJsonSchema);
-    checkCoreField('core_fields.label', document.core_fields.label, LIMITS.labelMaxLength);
-    checkCoreField('core_fields.operator', document.core_fields.operator, undefined);
-    checkCoreField('core_fields.objective', document.core_fields.objective, LIMITS.objectiveMaxLength);
+    const document = readmeFieldsDocument(dir, body);
     await mkdir(dirname(path), { recursive: true });
     await this.#locked(path, () => writeJsonAtomic(path, document));
     return document;
@@ -407,10 +403,4 @@ function checkedExpiry(expiresAt: string | Date | null | undefined, now: Date): 
     });
   }
   return formatUtcTimestamp(expiry);
-}
-
-function checkCoreField(field: string, value: string, maxLength: number | undefined): void {
-  const trimmed = value.trim();
-  if (trimmed === '') throw new ValidationError(`${field} must not be empty.`, { field });
-  if (maxLength !== undefined && trimmed.length > maxLength) throw new FieldTooLongError(field, maxLength, trimmed.length);
 }

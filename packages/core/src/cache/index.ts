@@ -11,7 +11,13 @@ export {
   type RevocationRequest,
 } from './cache-writer.js';
 export { creationJsonPath, parseCreationJson, readCreationJson, MUTABLE_CREATION_FIELDS, type CreationJsonBody } from './creation-file.js';
-export { readmeFieldsPath, parseReadmeFieldsJson, readReadmeFieldsJson, type ReadmeFieldsBody } from './readme-fields-file.js';
+export {
+  readmeFieldsPath,
+  readmeFieldsDocument,
+  parseReadmeFieldsJson,
+  readReadmeFieldsJson,
+  type ReadmeFieldsBody,
+} from './readme-fields-file.js';
 export { equipmentJsonPath, parseEquipmentJson, readEquipmentJson, type EquipmentRecordInput } from './equipment-file.js';
 export { runKindMarkerPath, parseRunKindMarker, readRunKindMarker } from './run-kind-marker.js';
 export { ingestJsonPath, parseIngestJson, readIngestJson, type IngestHeader, type IngestStepDetails } from './ingest-file.js';

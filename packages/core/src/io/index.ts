@@ -3,3 +3,4 @@ export { writeFileAtomic, writeJsonAtomic, fsyncDirectory, type AtomicWriteOptio
 export { readJsonFile, parseWithSchema } from './read.js';
 export { readYamlFile } from './read-yaml.js';
 export { withFileLock, type FileLockOptions } from './lock.js';
+export { allSettledOrThrow } from './settle.js';

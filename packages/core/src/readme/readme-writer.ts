@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CacheWriter } from '../cache/index.js';
+import { type CacheWriter, type ReadmeFieldsBody, readmeFieldsDocument } from '../cache/index.js';
 import { FILE_NAMES } from '../constants/index.js';
-import { writeFileAtomic } from '../io/index.js';
+import { allSettledOrThrow, writeFileAtomic } from '../io/index.js';
 import { formatUtcTimestamp, type ReadmeFieldsJson } from '../schemas/index.js';
 import type { ReadmeLayers } from './field-layers.js';
 import { renderReadmeMarkdown } from './readme-markdown.js';
@@ -33,7 +33,7 @@ export interface ReadmeInput {
  */
 export async function writeReadme(dir: string, input: ReadmeInput, cache: CacheWriter): Promise<ReadmeFieldsJson> {
   const stamp = formatUtcTimestamp(input.createdAt);
-  const recorded = await cache.writeReadmeFields(dir, {
+  const body: ReadmeFieldsBody = {
     generated_at: stamp,
     core_fields: { ...input.core },
     template_fields: input.layers.template_fields,
@@ -48,9 +48,11 @@ export async function writeReadme(dir: string, input: ReadmeInput, cache: CacheW
       ...(input.system.run !== undefined ? { run: input.system.run } : {}),
       ...(input.system.runKind !== undefined ? { run_kind: input.system.runKind } : {}),
     },
-  });
+  };
+  // Checked before anything is written; then the two files, which no longer depend on each other, side by side.
+  const recorded = readmeFieldsDocument(dir, body);
   const readmePath = join(dir, FILE_NAMES.readme);
   const templateBody = await readFile(readmePath, 'utf8').catch(() => undefined);
-  await writeFileAtomic(readmePath, renderReadmeMarkdown(recorded, templateBody));
+  await allSettledOrThrow([cache.writeReadmeFields(dir, body), writeFileAtomic(readmePath, renderReadmeMarkdown(recorded, templateBody))]);
   return recorded;
 }

@@ -1,5 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
 import { type CacheWriter } from '@exlab/core/cache';
 import { resolveReadmeLayers, templateReadmeFields, writeReadme } from '@exlab/core/readme';
 import { FILE_NAMES } from '@exlab/core/constants';
@@ -12,9 +12,9 @@ import {
   writeAnswersFile,
   type TemplateManifest,
 } from '@exlab/core/template';
-import { validateCreation } from '@exlab/core/validator';
+import { checkTree } from '@exlab/core/validator';
 import { resolveLimsProject, resolveNewProjectLims } from './lims-project.js';
-import type { CacheWriterPort, LimsPort, ReadmeGeneratorPort, TemplateEnginePort, TreeCheckInput, ValidatorPort } from './ports.js';
+import type { CacheWriterPort, LimsPort, ReadmeGeneratorPort, TemplateEnginePort, ValidatorPort } from './ports.js';
 
 /** Manifests kept by {@link coreTemplateEngine}; the oldest goes first past this. */
 const MANIFEST_CACHE_SIZE = 64;
@@ -98,48 +98,7 @@ export function coreCacheWriter(cache: CacheWriter): CacheWriterPort {
   return cache;
 }
 
-/**
- * The pre-sync gate over a written tree (§4.7 POST_VALIDATE, §7.3, DECISIONS.md: the same engine
- * as the creation gate): every file name under the tree and the text of every file the
- * `validator.*` settings would scan, checked as if the tree already were at its destination.
- */
+/** The §8.1 engine over a written tree (`@exlab/core/validator`'s checkTree; DECISIONS.md: the creation gate's engine). */
 export function coreValidator(): ValidatorPort {
-  return {
-    checkTree: async (input: TreeCheckInput) => {
-      const { config } = input;
-      const maxBytes = config.validator.content_scan_max_mib * 1024 * 1024;
-      const extensions = new Set(config.validator.content_scan_extensions.map((e) => e.toLowerCase()));
-      const entries = await readdir(input.tree, { recursive: true, withFileTypes: true });
-      const fileNames: string[] = [];
-      const contents: Record<string, string> = {};
-      const reads: Promise<void>[] = [];
-      for (const entry of entries) {
-        if (!entry.isFile()) continue;
-        const absolute = join(entry.parentPath, entry.name);
-        const name = relative(input.tree, absolute).split('\\').join('/');
-        fileNames.push(name);
-        const dot = entry.name.lastIndexOf('.');
-        if (dot <= 0 || !extensions.has(entry.name.slice(dot).toLowerCase())) continue;
-        reads.push(
-          (async () => {
-            if ((await stat(absolute)).size <= maxBytes) contents[name] = await readFile(absolute, 'utf8');
-          })(),
-        );
-      }
-      await Promise.all(reads);
-      return validateCreation(
-        {
-          proposed_path: input.destination,
-          equipment_dir: input.equipmentDirectory,
-          variables: {},
-          file_names: fileNames.sort(),
-          file_contents: contents,
-          run_kind: input.runKind,
-          required_ids: input.requiredIds,
-          readme_fields: input.readmeFields,
-        },
-        { contentScanMaxMib: config.validator.content_scan_max_mib, contentScanExtensions: config.validator.content_scan_extensions },
-      );
-    },
-  };
+  return { checkTree };
 }

@@ -11,6 +11,7 @@ import type {
   RunCreateRequest,
 } from '@exlab/core/schemas';
 import type { TemplateManifest } from '@exlab/core/template';
+import type { TreeCheckInput as CoreTreeCheckInput } from '@exlab/core/validator';
 import type { PluginInputField, PluginInputPrompt, PluginPassContext, PluginPassOptions, PluginPassResult } from '@exlab/core/plugins';
 
 // The ports the controller composes (issue 6: ports, not concretions). `createDefaultController`
@@ -61,21 +62,7 @@ export interface CacheWriterPort {
 }
 
 /** What the post-creation validation checks (§4.7 POST_VALIDATE, §7.3). */
-export interface TreeCheckInput {
-  config: Config;
-  /** Where the tree is now (the hidden temporary folder). */
-  tree: string;
-  /** Where it will be published; findings name paths there. */
-  destination: string;
-  /** The equipment folder the destination is under. */
-  equipmentDirectory: string;
-  /** The run's kind; null for a project. */
-  runKind: RunKind | null;
-  /** README field ids that must have a value. */
-  requiredIds: readonly string[];
-  /** README field values by id. */
-  readmeFields: Readonly<Record<string, unknown>>;
-}
+export type TreeCheckInput = CoreTreeCheckInput & { config: Config };
 
 /** The §8.1 validator engine, run over a written tree. */
 export interface ValidatorPort {

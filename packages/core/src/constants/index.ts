@@ -65,6 +65,10 @@ export const FILE_NAMES = {
   jinjaSuffix: '.jinja',
   /** Prefix of the hidden directory a creation renders into before it is published by rename. */
   creationTempPrefix: '.exlab-creating-',
+  /** The durable NAS sync queue under the state dir (§7.1.1). */
+  syncQueue: 'sync_queue.db',
+  /** The SHA-256 manifest of a verified push, in the run's cache folder (§7.1.4). */
+  checksums: 'checksums.sha256',
 } as const;
 
 /** Prefix of the equipment-scoped log file: `wizard.<hostname>.log` (§11.5). */
@@ -336,6 +340,30 @@ export const SYNC_STATUSES = ['pending', 'synced', 'cleaned', 'failed', 'blocked
 /** A run's sync status. */
 export type SyncStatus = (typeof SYNC_STATUSES)[number];
 
+/** States of a NAS sync job (§7.1.2); `failed` and `cleaned` are terminal. */
+export const SYNC_JOB_STATES = ['queued', 'running', 'awaiting_verify', 'verified', 'cleanup_eligible', 'cleaned', 'failed'] as const;
+/** A NAS sync job's state. */
+export type SyncJobState = (typeof SYNC_JOB_STATES)[number];
+
+/**
+ * Why a NAS sync attempt failed (§7.1.5), as recorded in a job's `last_error`: `network` and
+ * `hash_mismatch` are retried, the others fail the job at once.
+ */
+export const SYNC_FAILURE_KINDS = [
+  'network',
+  'auth',
+  'hash_mismatch',
+  'local_file_vanished',
+  'equipment_not_configured',
+  'transport_missing',
+  'transport_unavailable',
+] as const;
+/** A NAS sync failure kind. */
+export type SyncFailureKind = (typeof SYNC_FAILURE_KINDS)[number];
+
+/** NAS sync retry policy (§7.1.5): the wait before each retry of a network failure, in seconds. */
+export const SYNC_BACKOFF_SECONDS = [30, 120, 480, 1800, 7200] as const;
+
 /** Where the LIMS project data used at creation came from (§11.3, 1.8). */
 export const LIMS_SOURCES = ['live', 'cache', 'offline_catalogue'] as const;
 /** A LIMS data source. */
@@ -511,7 +539,8 @@ export const DEFAULT_CONTENT_SCAN_EXTENSIONS = [
 /** Default values of config.yaml blocks (§9). */
 export const CONFIG_DEFAULTS = {
   limsCacheTtlHours: 24,
-  nasCleanup: { enabled: true, minVerifyPasses: 2, minAgeHours: 24, retainCache: true },
+  // DECISIONS.md: local cleanup is off by default (§7.1.6's safety bias).
+  nasCleanup: { enabled: false, minVerifyPasses: 2, minAgeHours: 24, retainCache: true },
   logging: { level: 'INFO' as LogLevel, centralLogMaxMb: 10, centralLogKeep: 5 },
   validator: { contentScanMaxMib: 5 },
   sync: { enabled: true, retryAttempts: 3 },

@@ -4,6 +4,7 @@
  * (and the staging root) and feeds the Problems tab and the pre-sync gate (§7.3).
  */
 export { validateCreation, type CreationCheckInput, type CreationCheckOptions } from './creation-check.js';
+export { checkTree, type TreeCheckInput } from './tree-check.js';
 export {
   audit,
   queryProblems,

@@ -16,7 +16,7 @@ describe('ConfigSchema', () => {
       lims: { endpoint: '', email: '', cache_ttl_hours: 24, offline_catalogue_path: '' },
       readme: { defaults: [] },
       equipment: [],
-      nas_cleanup: { enabled: true, min_verify_passes: 2, min_age_hours: 24, retain_cache: true },
+      nas_cleanup: { enabled: false, min_verify_passes: 2, min_age_hours: 24, retain_cache: true },
       logging: { level: 'INFO', central_log_max_mb: 10, central_log_keep: 5 },
       operators: { allowlist: [] },
       validator: { content_scan_max_mib: 5, content_scan_extensions: [...DEFAULT_CONTENT_SCAN_EXTENSIONS] },
@@ -33,10 +33,10 @@ describe('ConfigSchema', () => {
   });
 
   it('fills the defaults of a partly written block', () => {
-    const input: ConfigInput = { nas_cleanup: { enabled: false }, orchestrator: { label: 'Station' } };
+    const input: ConfigInput = { nas_cleanup: { enabled: true }, orchestrator: { label: 'Station' } };
     const result = validateConfig(input);
     expect(result.success && result.data.nas_cleanup).toEqual({
-      enabled: false,
+      enabled: true,
       min_verify_passes: 2,
       min_age_hours: 24,
       retain_cache: true,

@@ -56,6 +56,8 @@ describe('file and folder names', () => {
       pluginManifest: 'manifest.yml',
       jinjaSuffix: '.jinja',
       creationTempPrefix: '.exlab-creating-',
+      syncQueue: 'sync_queue.db',
+      checksums: 'checksums.sha256',
       firstLaunchMarker: '.first-launch-done',
       runMessages: 'messages.jsonl',
       runResult: 'result.json',
@@ -215,6 +217,17 @@ describe('timings', () => {
 describe('enums', () => {
   it('pins sync statuses, LIMS sources, plugin statuses and tiers', () => {
     expect(C.SYNC_STATUSES).toEqual(['pending', 'synced', 'cleaned', 'failed', 'blocked_by_validation']);
+    expect(C.SYNC_JOB_STATES).toEqual(['queued', 'running', 'awaiting_verify', 'verified', 'cleanup_eligible', 'cleaned', 'failed']);
+    expect(C.SYNC_FAILURE_KINDS).toEqual([
+      'network',
+      'auth',
+      'hash_mismatch',
+      'local_file_vanished',
+      'equipment_not_configured',
+      'transport_missing',
+      'transport_unavailable',
+    ]);
+    expect(C.SYNC_BACKOFF_SECONDS).toEqual([30, 120, 480, 1800, 7200]);
     expect(C.LIMS_SOURCES).toEqual(['live', 'cache', 'offline_catalogue']);
     expect(C.PLUGIN_STATUSES).toEqual(['success', 'failed', 'skipped', 'timeout', 'policy_violation']);
     expect(C.TIERS).toEqual(['hard', 'soft']);
@@ -320,7 +333,7 @@ describe('config defaults', () => {
   it('pins the default value of every config block', () => {
     expect(C.CONFIG_DEFAULTS).toEqual({
       limsCacheTtlHours: 24,
-      nasCleanup: { enabled: true, minVerifyPasses: 2, minAgeHours: 24, retainCache: true },
+      nasCleanup: { enabled: false, minVerifyPasses: 2, minAgeHours: 24, retainCache: true },
       logging: { level: 'INFO', centralLogMaxMb: 10, centralLogKeep: 5 },
       validator: { contentScanMaxMib: 5 },
       sync: { enabled: true, retryAttempts: 3 },
@@ -405,6 +418,9 @@ describe('the export surface', () => {
         'LOG_TRUNCATION_MARKER',
         'TIMINGS',
         'SYNC_STATUSES',
+        'SYNC_JOB_STATES',
+        'SYNC_FAILURE_KINDS',
+        'SYNC_BACKOFF_SECONDS',
         'LIMS_SOURCES',
         'PLUGIN_STATUSES',
         'TIERS',

@@ -12,3 +12,4 @@ export * from './app-control.js';
 export * from './config.js';
 export * from './equipment-id.js';
 export * from './finding.js';
+export * from './sync-job.js';

@@ -1,0 +1,259 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type * as NodeSqlite from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import { SYNC_JOB_STATES, type SyncJobState } from '../constants/index.js';
+import { ExLabError } from '../errors/index.js';
+import { SyncJobSchema, type SyncJob } from '../schemas/index.js';
+
+/** The queue's table layout; bump with a migration when a column is added (§7.1.1, S1). */
+const SCHEMA_VERSION = 1;
+
+const CREATE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  run_path TEXT UNIQUE NOT NULL,
+  equipment_id TEXT NOT NULL,
+  level TEXT NOT NULL DEFAULT 'run',
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_attempt_at TEXT,
+  next_attempt_at TEXT,
+  last_error TEXT,
+  last_error_detail TEXT,
+  verify_passes INTEGER NOT NULL DEFAULT 0,
+  verified_at TEXT,
+  enqueued_at TEXT NOT NULL,
+  nas_path TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
+CREATE INDEX IF NOT EXISTS jobs_next_attempt ON jobs(next_attempt_at);
+`;
+
+/** The columns a new job starts with. */
+export interface NewSyncJob {
+  run_path: string;
+  equipment_id: string;
+  level: SyncJob['level'];
+  nas_path: string;
+  enqueued_at: string;
+}
+
+/** Columns a state change may set besides the state. */
+export type SyncJobPatch = Partial<
+  Pick<
+    SyncJob,
+    | 'attempts'
+    | 'last_attempt_at'
+    | 'next_attempt_at'
+    | 'last_error'
+    | 'last_error_detail'
+    | 'verify_passes'
+    | 'verified_at'
+    | 'equipment_id'
+  >
+>;
+
+/** How many jobs are in each state. */
+export type SyncJobCounts = Record<SyncJobState, number>;
+
+const PATCH_COLUMNS = [
+  'attempts',
+  'last_attempt_at',
+  'next_attempt_at',
+  'last_error',
+  'last_error_detail',
+  'verify_passes',
+  'verified_at',
+  'equipment_id',
+] as const satisfies readonly (keyof SyncJobPatch)[];
+
+/**
+ * The durable NAS sync queue (§7.1.1-7.1.2, sync requirements S1-S2): one SQLite table under the
+ * state dir, in WAL mode, that survives restarts. Every state change is a compare-and-set on the
+ * state the caller saw, so a job never moves twice from one state.
+ */
+export class SyncJobStore {
+  readonly path: string;
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  private constructor(path: string, db: DatabaseSync) {
+    this.path = path;
+    this.#db = db;
+  }
+
+  /** Opens (creating when missing) the queue at `path`. */
+  static async open(path: string): Promise<SyncJobStore> {
+    const sqlite = await loadSqlite();
+    await mkdir(dirname(path), { recursive: true });
+    const db = new sqlite.DatabaseSync(path, { timeout: 5_000 });
+    try {
+      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
+      const version = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+      if (version > SCHEMA_VERSION) {
+        throw new ExLabError(
+          'schema_major_mismatch',
+          `The NAS sync queue ${path} was written by a newer ExLab-Wizard (queue schema ${version}; this one reads ${SCHEMA_VERSION}). Update ExLab-Wizard; the queue was left as it is.`,
+          { details: { expected_major: SCHEMA_VERSION, found: version } },
+        );
+      }
+      db.exec(CREATE_SCHEMA);
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SyncJobStore(path, db);
+  }
+
+  /** The job with this id. */
+  get(id: string): SyncJob | undefined {
+    return rowToJob(this.#statement('SELECT * FROM jobs WHERE id = ?').get(id));
+  }
+
+  /** The job of this folder. */
+  byPath(runPath: string): SyncJob | undefined {
+    return rowToJob(this.#statement('SELECT * FROM jobs WHERE run_path = ?').get(runPath));
+  }
+
+  /** Adds a queued job; a folder that already has one is `sync_job_exists` (S1: run_path is unique). */
+  insert(job: NewSyncJob): SyncJob {
+    const id = randomUUID();
+    try {
+      this.#statement(
+        `INSERT INTO jobs (id, run_path, equipment_id, level, state, enqueued_at, nas_path)
+         VALUES (:id, :run_path, :equipment_id, :level, 'queued', :enqueued_at, :nas_path)`,
+      ).run({ id, ...job });
+    } catch (error) {
+      if ((error as { errcode?: number }).errcode === SQLITE_CONSTRAINT_UNIQUE) {
+        throw new ExLabError('sync_job_exists', `${job.run_path} already has a NAS sync job.`, { details: { path: job.run_path } });
+      }
+      throw error;
+    }
+    return this.get(id) as SyncJob;
+  }
+
+  /**
+   * Moves job `id` from one of `from` to `to`, setting `patch` in the same statement. Throws
+   * `sync_job_state_changed` when the job is in none of `from` (someone else moved it first).
+   */
+  transition(id: string, from: readonly SyncJobState[], to: SyncJobState, patch: SyncJobPatch = {}): SyncJob {
+    const columns = PATCH_COLUMNS.filter((column) => patch[column] !== undefined);
+    const assignments = ['state = :to', ...columns.map((column) => `${column} = :${column}`)].join(', ');
+    const params: Record<string, SQLInputValue> = { id, to };
+    for (const column of columns) params[column] = patch[column] ?? null;
+    const allowed = from.map((_, index) => `:from${index}`).join(', ');
+    from.forEach((state, index) => (params[`from${index}`] = state));
+    const result = this.#statement(`UPDATE jobs SET ${assignments} WHERE id = :id AND state IN (${allowed})`).run(params);
+    if (Number(result.changes) === 0) {
+      const current = this.get(id);
+      throw new ExLabError(
+        'sync_job_state_changed',
+        current ? `NAS sync job ${id} is ${current.state}, not ${from.join(' or ')}; it was not moved to ${to}.` : `No NAS sync job ${id}.`,
+        { details: { id, expected: [...from], found: current?.state ?? null } },
+      );
+    }
+    return this.get(id) as SyncJob;
+  }
+
+  /**
+   * The oldest job waiting for the worker whose back-off has passed at `now` (S4: one at a time,
+   * oldest first).
+   */
+  nextDue(now: string): SyncJob | undefined {
+    return rowToJob(
+      this.#statement(
+        `SELECT * FROM jobs WHERE state IN ('queued', 'awaiting_verify')
+           AND (next_attempt_at IS NULL OR next_attempt_at = '' OR next_attempt_at <= ?)
+         ORDER BY enqueued_at, rowid LIMIT 1`,
+      ).get(now),
+    );
+  }
+
+  /** The earliest `next_attempt_at` of the waiting jobs, or undefined when none waits for a time. */
+  nextWakeAt(): string | undefined {
+    const row = this.#statement(
+      `SELECT MIN(next_attempt_at) AS at FROM jobs WHERE state IN ('queued', 'awaiting_verify') AND next_attempt_at IS NOT NULL AND next_attempt_at <> ''`,
+    ).get() as { at: string | null } | undefined;
+    return row?.at ?? undefined;
+  }
+
+  /**
+   * After a restart (S2, §7.1.2): a job that was pushing goes back to the queue (the push is
+   * re-run; rsync and rclone skip what already arrived); a pushed job still waits for its
+   * verification, which the worker runs again. Returns how many jobs were requeued.
+   */
+  recoverAfterRestart(): number {
+    return Number(this.#statement(`UPDATE jobs SET state = 'queued' WHERE state = 'running'`).run().changes);
+  }
+
+  /** How many jobs are in each state. */
+  counts(): SyncJobCounts {
+    const counts = Object.fromEntries(SYNC_JOB_STATES.map((state) => [state, 0])) as SyncJobCounts;
+    for (const row of this.#statement('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as { state: string; n: number }[]) {
+      if ((SYNC_JOB_STATES as readonly string[]).includes(row.state)) counts[row.state as SyncJobState] = Number(row.n);
+    }
+    return counts;
+  }
+
+  /** Every job, oldest first; only those in `states` when given. */
+  list(states?: readonly SyncJobState[]): SyncJob[] {
+    const rows =
+      states === undefined
+        ? this.#statement('SELECT * FROM jobs ORDER BY enqueued_at, rowid').all()
+        : this.#db
+            .prepare(`SELECT * FROM jobs WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY enqueued_at, rowid`)
+            .all(...states);
+    return rows.map((row) => rowToJob(row) as SyncJob);
+  }
+
+  /** Closes the database; the store is unusable afterwards. */
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+const SQLITE_CONSTRAINT_UNIQUE = 2067;
+
+function rowToJob(row: unknown): SyncJob | undefined {
+  if (row === undefined) return undefined;
+  const record = { ...(row as Record<string, unknown>) };
+  for (const column of ['attempts', 'verify_passes'] as const) record[column] = Number(record[column]);
+  const parsed = SyncJobSchema.safeParse(record);
+  if (!parsed.success) {
+    throw new ExLabError(
+      'sync_queue_invalid',
+      `A NAS sync queue row does not read as a job: ${parsed.error.issues[0]?.message ?? 'invalid row'}.`,
+      {
+        details: { id: record.id ?? null },
+      },
+    );
+  }
+  return parsed.data;
+}
+
+type SqliteModule = typeof NodeSqlite;
+
+// node:sqlite needs no flag from Node 22.13 on; the app supports 22.12, where it does.
+async function loadSqlite(): Promise<SqliteModule> {
+  try {
+    return await import('node:sqlite');
+  } catch (error) {
+    throw new ExLabError(
+      'sync_queue_unavailable',
+      `This Node.js (${process.version}) has no node:sqlite, which the NAS sync queue needs; use Node.js 22.13 or newer (24 LTS recommended).`,
+      { details: { reason: String((error as Error).message) } },
+    );
+  }
+}

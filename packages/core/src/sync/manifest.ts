@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { FILE_NAMES } from '../constants/index.js';
+import { settleBounded, valuesOrFirstError } from '../template/bounded-map.js';
+
+/** SHA-256 digests (lowercase hex) by path relative to the pushed folder, POSIX separators. */
+export type HashManifest = Map<string, string>;
+
+/** Files hashed at once while building a manifest. */
+const HASH_CONCURRENCY = 4;
+
+/** The SHA-256 of one file, streamed. */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+/**
+ * The manifest of the files under `root` (§7.1.4 step 1): every regular file but those under
+ * `.exlab-wizard/` (metadata that changes after the push) and under the top-level folders in `skip`.
+ */
+export async function localManifest(root: string, skip: readonly string[] = []): Promise<HashManifest> {
+  const skipped = new Set([FILE_NAMES.cacheDir, ...skip]);
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const files: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const path = relative(root, join(entry.parentPath, entry.name)).split(sep).join('/');
+    if (skipped.has(path.split('/', 1)[0] ?? '')) continue;
+    files.push(path);
+  }
+  files.sort();
+  const digests = valuesOrFirstError(await settleBounded(files, HASH_CONCURRENCY, (file) => sha256File(join(root, ...file.split('/')))));
+  return new Map(files.map((file, index) => [file, digests[index] as string]));
+}
+
+/** `checksums.sha256` text: sorted `<hex>  <path>` lines, each ending in a newline (§7.1.4 step 4). */
+export function formatChecksums(manifest: HashManifest): string {
+  return [...manifest]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([path, digest]) => `${digest}  ${path}\n`)
+    .join('');
+}
+
+/**
+ * Reads `sha256sum`-style lines (`<hex>  <path>`, and the `\`-escaped form sha256sum prints for
+ * names with a backslash or a newline). The part before the first whitespace is the digest; lines
+ * that are not a digest and a name are skipped. `stripPrefix` is removed from each path (the
+ * absolute folder `find` printed).
+ */
+export function parseChecksums(text: string, stripPrefix = ''): HashManifest {
+  const manifest: HashManifest = new Map();
+  for (const raw of text.split('\n')) {
+    let line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    const escaped = line.startsWith('\\');
+    if (escaped) line = line.slice(1);
+    const match = /^([0-9a-fA-F]{64})\s+\*?(.+)$/.exec(line);
+    if (!match) continue;
+    let path = match[2] as string;
+    if (escaped) path = path.replace(/\\(\\|n|r)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : '\\'));
+    if (stripPrefix !== '') {
+      const prefix = stripPrefix.endsWith('/') ? stripPrefix : `${stripPrefix}/`;
+      if (!path.startsWith(prefix)) continue;
+      path = path.slice(prefix.length);
+    }
+    manifest.set(path, (match[1] as string).toLowerCase());
+  }
+  return manifest;
+}
+
+/** What a comparison of the local and the remote manifest found. */
+export interface ManifestComparison {
+  ok: boolean;
+  /** Local files the NAS does not have. */
+  missing: string[];
+  /** Local files whose NAS copy has another digest. */
+  differing: string[];
+}
+
+/**
+ * §7.1.4 step 3 (S6): the push is good when every local file is on the NAS with the same digest;
+ * files only the NAS has are ignored. A NAS side with no files at all never verifies a folder
+ * that has some (an unreachable or wrong path must not pass as an empty copy).
+ */
+export function compareManifests(local: HashManifest, remote: HashManifest): ManifestComparison {
+  const missing: string[] = [];
+  const differing: string[] = [];
+  for (const [path, digest] of local) {
+    const theirs = remote.get(path);
+    if (theirs === undefined) missing.push(path);
+    else if (theirs !== digest) differing.push(path);
+  }
+  return { ok: (remote.size > 0 || local.size === 0) && missing.length === 0 && differing.length === 0, missing, differing };
+}

@@ -4,8 +4,10 @@ import { createNullLogger, type Logger } from '@exlab/core/logging';
 import { resolveAppDirs } from '@exlab/core/paths';
 import { PluginHost, PluginRegistry, type PluginReloadResult } from '@exlab/core/plugins';
 import type { Config } from '@exlab/core/schemas';
+import type { NasSync } from '@exlab/core/sync';
+import { describeError } from '@exlab/core/errors';
 import { coreCacheWriter, coreLims, coreReadmeGenerator, coreTemplateEngine, coreValidator } from './core-ports.js';
-import type { CreationPorts, PluginHostStatus, PluginPassPort } from './ports.js';
+import type { CreationPorts, NasSyncPort, PluginHostStatus, PluginPassPort } from './ports.js';
 
 /** What the real ports need. */
 export interface DefaultPortsOptions {
@@ -75,7 +77,31 @@ export function corePluginHost(options: DefaultPortsOptions): DefaultPluginPort 
   };
 }
 
-/** Every port backed by `@exlab/core`; no NAS sync yet (runs stay `pending`, nothing is enqueued). */
+/**
+ * The NAS sync module of `@exlab/core/sync` as the sync port. It may still be opening (the tray
+ * opens the queue beside its server start): creations wait for it. When it could not be opened,
+ * enqueueing fails (a warning of the session, which still ends done) and health names the reason.
+ */
+export function coreNasSync(sync: Promise<NasSync>): NasSyncPort {
+  let opened: NasSync | null = null;
+  let failure: string | null = null;
+  sync.then(
+    (value) => (opened = value),
+    (error: unknown) => (failure = describeError(error)),
+  );
+  return {
+    enqueue: async (request) => {
+      // The post-creation validation ran the pre-sync gate's engine over this tree a moment ago.
+      await (await sync).enqueue({ path: request.path, equipmentId: request.equipmentId, level: request.level }, { gate: false });
+    },
+    stats: () => {
+      if (failure !== null) return { queue_depth: 0, in_flight: 0, error: failure };
+      return opened === null ? { queue_depth: 0, in_flight: 0 } : opened.stats();
+    },
+  };
+}
+
+/** Every port backed by `@exlab/core` but NAS sync, which needs a queue file (pass {@link coreNasSync} as `ports.sync`). */
 export function defaultPorts(options: DefaultPortsOptions): CreationPorts {
   const cache = new CacheWriter({
     ...(options.clock ? { clock: options.clock } : {}),

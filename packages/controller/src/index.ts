@@ -28,7 +28,7 @@ export { planCreation, nasPathFor, type CreationPlan, type PlanContext } from '.
 export { CreationJob, temporaryFolderFor, type CreationJobDeps } from './creation-job.js';
 export { sweepInterruptedCreations, type InterruptedCreation, type SweepOptions } from './crash-recovery.js';
 export { resolveLimsProject, resolveNewProjectLims } from './lims-project.js';
-export { defaultPorts, corePluginHost, type DefaultPortsOptions, type DefaultPluginPort } from './default-ports.js';
+export { defaultPorts, corePluginHost, coreNasSync, type DefaultPortsOptions, type DefaultPluginPort } from './default-ports.js';
 export { coreTemplateEngine, coreReadmeGenerator, coreCacheWriter, coreValidator, coreLims } from './core-ports.js';
 export type {
   CreationPorts,

@@ -94,6 +94,10 @@ export interface SyncQueueStats {
   queue_depth: number;
   /** Jobs transferring or verifying now. */
   in_flight: number;
+  /** Jobs that failed for good and wait for an operator's retry. */
+  failed?: number;
+  /** Why the queue cannot work at all (it could not be opened); absent when it works. */
+  error?: string;
 }
 
 /** NAS sync (§7.1). Optional: without it creation.json keeps `sync_status: pending` and nothing is enqueued. */

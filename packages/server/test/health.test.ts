@@ -114,6 +114,32 @@ describe('GET /api/v1/health components', () => {
     expect((await health(server)).components.nas_sync).toEqual({ status: 'ok', enabled: true, queue_depth: 3, in_flight: 1 });
   });
 
+  it('warns about failed NAS sync jobs and reports a queue that cannot be opened as an error', async () => {
+    let stats: { queue_depth: number; in_flight: number; failed?: number; error?: string } = { queue_depth: 0, in_flight: 0, failed: 2 };
+    const controller = new CreationController({
+      getConfig: () => lab.config,
+      ports: { sync: { enqueue: () => undefined, stats: () => stats } },
+    });
+    server = await startServer(contextFor(lab.config, { controller }));
+    const warned = await health(server);
+    expect(warned.status).toBe('warn');
+    expect(warned.components.nas_sync).toEqual({
+      status: 'warn',
+      enabled: true,
+      queue_depth: 0,
+      in_flight: 0,
+      failed: 2,
+      reason: '2 NAS sync jobs failed; retry from Problems',
+    });
+    stats = { queue_depth: 0, in_flight: 0, error: 'node:sqlite is missing' };
+    const broken = await health(server);
+    expect(broken.status).toBe('error');
+    expect(broken.components.nas_sync).toMatchObject({
+      status: 'error',
+      reason: 'the NAS sync queue cannot be used: node:sqlite is missing',
+    });
+  });
+
   it('reports a probe that throws as warn with its message, and still answers 200', async () => {
     const controller = new CreationController({
       getConfig: () => lab.config,

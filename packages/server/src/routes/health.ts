@@ -62,9 +62,27 @@ export function registerHealthRoutes(app: FastifyInstance, context: ServerContex
       }),
       probe('nas_sync', () => {
         const queue = controller.syncQueueStats();
-        return queue === null
-          ? { status: 'ok', enabled: false, queue_depth: 0, in_flight: 0, reason: 'no NAS sync is attached; finished runs stay pending' }
-          : { status: 'ok', enabled: true, ...queue };
+        if (queue === null) {
+          return {
+            status: 'ok',
+            enabled: false,
+            queue_depth: 0,
+            in_flight: 0,
+            reason: 'no NAS sync is attached; finished runs stay pending',
+          };
+        }
+        const { error, ...sizes } = queue;
+        if (error !== undefined) return { status: 'error', enabled: true, ...sizes, reason: `the NAS sync queue cannot be used: ${error}` };
+        const failed = sizes.failed ?? 0;
+        // A failed job needs an operator (Problems: Retry), but the rest of the queue still moves.
+        return failed > 0
+          ? {
+              status: 'warn',
+              enabled: true,
+              ...sizes,
+              reason: `${failed} NAS sync job${failed === 1 ? '' : 's'} failed; retry from Problems`,
+            }
+          : { status: 'ok', enabled: true, ...sizes };
       }),
     ]);
     const components = Object.fromEntries(entries);

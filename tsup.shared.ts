@@ -27,5 +27,7 @@ export function packageBuild(packageDir: string, extra: Record<string, string> =
     clean: true,
     splitting: true,
     sourcemap: true,
+    // node:sqlite exists only with its prefix; tsup would otherwise import a package called "sqlite".
+    removeNodeProtocol: false,
   }) as Options;
 }

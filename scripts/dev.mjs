@@ -52,7 +52,9 @@ pnpm([
 if (task === 'start') {
   pnpm(['exec', 'turbo', 'run', 'build', '--filter=@exlab/cli...', '--output-logs=errors-only']);
   const args = rest.length > 0 ? rest : ['start', '--foreground'];
-  const child = spawnSync(process.execPath, [join(root, 'packages/cli/dist/main.js'), ...args], { cwd: root, stdio: 'inherit' });
+  // node:sqlite (the NAS sync queue) is behind a flag before Node 22.13; @exlab/core/process nodeRuntimeFlags says the same.
+  const flags = major === 22 && minor < 13 ? ['--experimental-sqlite'] : [];
+  const child = spawnSync(process.execPath, [...flags, join(root, 'packages/cli/dist/main.js'), ...args], { cwd: root, stdio: 'inherit' });
   process.exit(child.status ?? 1);
 } else if (task === 'test') {
   pnpm(['exec', 'turbo', 'run', 'typecheck', 'build', '--output-logs=errors-only']);

@@ -8,7 +8,7 @@ import { access, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveAppDirs } from '@exlab/core/paths';
-import { isProcessAlive, readProcessStartToken, readServerInfo } from '@exlab/core/process';
+import { findExecutable, isProcessAlive, readProcessStartToken, readServerInfo } from '@exlab/core/process';
 import { EQUIPMENT_ID, createTestLab, installPlugins, listTree, runRequest } from '../../controller/test/support/lab.js';
 import { CLI_MAIN, runExlab, sandbox, serverInfoOf, type Sandbox } from './exlab-process.js';
 import {
@@ -475,5 +475,75 @@ describe('exlab stop on a busy tray', () => {
     expect(await exists(serverJson())).toBe(false);
     expect(await exists(trayLock())).toBe(false);
     await groupGone(tray.pid);
+  });
+});
+
+describe('exlab stop during a NAS push', () => {
+  it('drains with 503s, stops the push, and the next start finishes it from the queue (Q5, F1: NAS jobs resume)', async () => {
+    const lab = await createTestLab();
+    try {
+      // The first push hangs like a stalled network; later ones run the real rsync.
+      const realRsync = await findExecutable('rsync');
+      if (realRsync === null) throw new Error('rsync is not installed');
+      const bin = join(sb.root, 'bin');
+      await mkdir(bin);
+      const started = join(sb.root, 'push-started');
+      await writeFile(
+        join(bin, 'rsync'),
+        `#!/bin/sh\n[ -e '${started}' ] || { : > '${started}'; exec sleep 60; }\nexec '${realRsync}' "$@"\n`,
+        {
+          mode: 0o755,
+        },
+      );
+      const env = { ...sb.env, PATH: `${bin}:${sb.env.PATH ?? ''}` };
+      const tray = await startSmoke(sb, env, ['--config', lab.configPath]);
+      const info = await until('server.json', () => serverInfoOf(sb.stateDir, tray.pid));
+      const created = await api(info, 'POST', '/api/v1/sessions', runRequest());
+      const sessionId = (created.json as { session_id: string }).session_id;
+      const done = await until('the run', async () => {
+        const handle = (await api(info, 'GET', `/api/v1/sessions/${sessionId}`)).json as { state: string; result: { path: string } | null };
+        return handle.state === 'done' ? handle : undefined;
+      });
+      const run = done.result?.path ?? '';
+      await until('the push to start', () => exists(started).then((yes) => yes || undefined));
+      const pushing = (await api(info, 'GET', '/api/v1/health')).json as { components: { nas_sync: { in_flight: number } } };
+      expect(pushing.components.nas_sync.in_flight).toBe(1);
+
+      // The drain waits for the push in flight (2 s here instead of 30 s), then forces the quit.
+      const stopping = runExlab(['stop', '--timeout', '2', '--state-dir', sb.stateDir], env);
+      const refused = await until('503', async () => {
+        const response = await api(info, 'POST', '/api/v1/sessions', {}).catch(() => null);
+        return response?.status === 503 ? response : undefined;
+      });
+      expect(refused.json).toMatchObject({ error: { code: 'shutting_down' } });
+      expect((await stopping).code).toBe(0);
+      expect(await exists(serverJson())).toBe(false);
+      expect(await exists(trayLock())).toBe(false);
+      await groupGone(tray.pid);
+      expect(await pidsWithArg(started)).toEqual([]);
+      expect(JSON.parse(await readFile(join(run, '.exlab-wizard', 'creation.json'), 'utf8'))).toMatchObject({ sync_status: 'pending' });
+
+      const second = await startSmoke(sb, env, ['--config', lab.configPath]);
+      const next = await until('the new server.json', () => serverInfoOf(sb.stateDir, second.pid));
+      await until(
+        'the push to finish',
+        async () => {
+          const creation = JSON.parse(await readFile(join(run, '.exlab-wizard', 'creation.json'), 'utf8')) as { sync_status: string };
+          return creation.sync_status === 'synced' ? true : undefined;
+        },
+        30_000,
+      );
+      const copy = join(lab.nasRoot, EQUIPMENT_ID, 'Cortex Q3 Pilot', 'Runs', 'Run_2026-03-02T09-15');
+      expect(await readFile(join(copy, 'README.md'), 'utf8')).toBe(await readFile(join(run, 'README.md'), 'utf8'));
+      // The job ends verified once the metadata went again after the synced mark.
+      const health = await until('the queue to settle', async () => {
+        const body = (await api(next, 'GET', '/api/v1/health')).json as { components: { nas_sync: Record<string, unknown> } };
+        return body.components.nas_sync.in_flight === 0 ? body : undefined;
+      });
+      expect(health.components.nas_sync).toMatchObject({ status: 'ok', enabled: true, queue_depth: 0, in_flight: 0, failed: 0 });
+    } finally {
+      await runExlab(['stop', '--force', '--timeout', '1', '--state-dir', sb.stateDir], sb.env);
+      await lab.remove();
+    }
   });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { EXIT_CODES, PRODUCT_VERSION } from '@exlab/core/constants';
 import { enableModuleCompileCache } from '@exlab/core/paths';
+import { nodeRuntimeFlags } from '@exlab/core/process';
 import { parseTrayArgs, TRAY_USAGE } from './tray-args.js';
 
 // Node's compile cache under the product's cache dir: a tray's later starts skip compiling the
@@ -23,6 +24,9 @@ if (parsed.kind === 'version') {
 } else {
   const { runTrayForeground } = await import('./tray.js');
   const entry = process.argv[1];
-  code = await runTrayForeground({ ...parsed.options, selfCommand: entry === undefined ? undefined : [process.execPath, entry] });
+  code = await runTrayForeground({
+    ...parsed.options,
+    selfCommand: entry === undefined ? undefined : [process.execPath, ...nodeRuntimeFlags(), entry],
+  });
 }
 process.exit(code);

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { CreationController } from '@exlab/controller';
+import { coreNasSync, CreationController } from '@exlab/controller';
 import {
   APP_DISPLAY_NAME,
   ENV,
@@ -29,6 +29,7 @@ import {
   type ServerInfo,
 } from '@exlab/core/process';
 import type { AppOpenWindowResponse, AppState } from '@exlab/core/schemas';
+import { NasSync } from '@exlab/core/sync';
 import { Autostart, setAutostart } from './autostart.js';
 import { systemClock, type Clock } from './clock.js';
 import { resolveConfigSource, setupStatusOf, type ConfigSource } from './config-source.js';
@@ -272,8 +273,21 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
 
     // Replaced by PUT /config (applyConfig): setup state, creation and audits read the new one at once.
     let config = source.config;
+    // The NAS sync queue (§7.1) opens beside the server start; creations wait for it, and its worker
+    // takes up the jobs a previous run left (the queue survives restarts and quits, Q5).
+    const syncLog = log.child({ component: 'sync' });
+    let nasSync: NasSync | null = null;
+    const syncOpening = NasSync.open({ queuePath: join(dirs.stateDir, FILE_NAMES.syncQueue), getConfig: () => config, logger: syncLog });
+    syncOpening.then(
+      (opened) => {
+        nasSync = opened;
+        opened.start();
+      },
+      (error: unknown) => syncLog.error(`the NAS sync queue cannot be opened: ${describeError(error)}; finished runs stay pending`),
+    );
     const controller = new CreationController({
       getConfig: () => config,
+      ports: { sync: coreNasSync(syncOpening) },
       // Plugin stderr goes to <central log>/plugins/<plugin>/<run>.stderr (requirements A7).
       logDir: join(dirs.logDir, 'plugins'),
       logger: log.child({ component: 'controller' }),
@@ -301,8 +315,8 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
     });
     const workload: QuitWorkload & StatusSource = {
       activeSessions: () => sumCounts(controllerCount(controller, 'activeCount'), options.workload?.activeSessions, hooks.busySessions),
-      inFlightSyncJobs: () => sumCounts(options.workload?.inFlightSyncJobs),
-      syncJobs: () => sumCounts(options.workload?.syncJobs),
+      inFlightSyncJobs: () => sumCounts(() => nasSync?.stats().in_flight, options.workload?.inFlightSyncJobs),
+      syncJobs: () => sumCounts(() => syncJobCount(nasSync), options.workload?.syncJobs),
       pluginsNeedingInput: () => sumCounts(controllerCount(controller, 'inputRequiredCount'), options.workload?.pluginsNeedingInput),
     };
 
@@ -375,6 +389,8 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
         { name: 'server', run: () => activeRunner.stop() },
         // After the server: no new sessions can arrive; running ones are aborted with their files kept, workers killed.
         { name: 'controller', run: () => controller.close() },
+        // The drain already waited for a push in flight; one still running now goes back to the queue for the next start.
+        { name: 'sync', run: () => syncOpening.then((opened) => opened.stop(0)).catch(() => undefined) },
         {
           name: 'logs',
           run: async () => {
@@ -443,6 +459,7 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
         getConfig: () => config,
         applyConfig: (next) => {
           config = next;
+          nasSync?.wake();
           log.info('config changed through the API; applied without a restart');
         },
         getSetupStatus: () => setupStatusOf(config),
@@ -605,6 +622,13 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
 
 // Errors of the server.json write that mean the state dir cannot be written (exit 5).
 const STATE_WRITE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM']);
+
+/** Sync jobs the status label counts: waiting, and the one in hand. */
+function syncJobCount(sync: NasSync | null): number {
+  if (sync === null) return 0;
+  const stats = sync.stats();
+  return stats.queue_depth + stats.in_flight;
+}
 
 function sumCounts(...reads: readonly ((() => unknown) | undefined)[]): number {
   let total = 0;

@@ -6,6 +6,7 @@ import { DETACHED_RUNS, EXIT_CODES, FILE_NAMES, TIMINGS, type LogLevel } from '@
 import { describeError, ExLabError } from '@exlab/core/errors';
 import { resolveAppDirs } from '@exlab/core/paths';
 import {
+  nodeRuntimeFlags,
   cleanupRuns,
   countLiveRuns,
   ensureWritableDir,
@@ -47,7 +48,7 @@ export function trayEntry(): string {
 
 /** The command that runs the tray in the foreground: what `exlab start` detaches and autostart registers (A5). */
 export function foregroundCommand(flags: StartFlags = {}): string[] {
-  const args = [process.execPath, trayEntry()];
+  const args = [process.execPath, ...nodeRuntimeFlags(), trayEntry()];
   if (flags.headless) args.push('--headless');
   if (flags.smoke) args.push('--smoke');
   if (flags.openWindow) args.push('--open-window');

@@ -9,6 +9,7 @@ export { readServerInfo, removeServerInfoIfOwned, removeServerInfoIfOwnedSync, w
 export { type StateFileOwner } from './owned-file.js';
 export { ensureWritableDir } from './writable-dir.js';
 export { findExecutable, type FindExecutableOptions } from './executable.js';
+export { nodeRuntimeFlags } from './node-flags.js';
 export { BROWSER_NAMES, findBrowser, wellKnownBrowserPaths, type BrowserLookup } from './browser-lookup.js';
 export {
   groupHasLiveMembers,

@@ -346,8 +346,9 @@ export const SYNC_JOB_STATES = ['queued', 'running', 'awaiting_verify', 'verifie
 export type SyncJobState = (typeof SYNC_JOB_STATES)[number];
 
 /**
- * Why a NAS sync attempt failed (§7.1.5), as recorded in a job's `last_error`: `network` and
- * `hash_mismatch` are retried, the others fail the job at once.
+ * Why a NAS sync attempt failed (§7.1.5), as recorded in a job's `last_error`: `network`,
+ * `local_error` (this machine: a cache file, the disk) and `hash_mismatch` are retried, the others
+ * fail the job at once.
  */
 export const SYNC_FAILURE_KINDS = [
   'network',
@@ -357,6 +358,7 @@ export const SYNC_FAILURE_KINDS = [
   'equipment_not_configured',
   'transport_missing',
   'transport_unavailable',
+  'local_error',
 ] as const;
 /** A NAS sync failure kind. */
 export type SyncFailureKind = (typeof SYNC_FAILURE_KINDS)[number];

@@ -428,8 +428,20 @@ export class NasSync {
         this.#putBack(job);
         return;
       }
-      if (!(error instanceof JobFailure)) throw error;
-      await this.#fail(this.#store.get(job.id) ?? job, error.kind, error.detail);
+      if (error instanceof JobFailure) {
+        await this.#fail(this.#store.get(job.id) ?? job, error.kind, error.detail);
+        return;
+      }
+      // Something on this machine failed (a cache file, the disk): the job waits and tries again
+      // like after a network failure, instead of being taken up again at once.
+      const current = this.#store.get(job.id) ?? job;
+      const to = current.state === 'awaiting_verify' ? 'awaiting_verify' : 'queued';
+      try {
+        this.#backOff(current, current.state, to, `unexpected error: ${describeError(error)}`, 'local_error');
+      } catch (failure) {
+        if (!(failure instanceof JobFailure)) throw failure;
+        await this.#fail(current, failure.kind, failure.detail);
+      }
     }
   }
 
@@ -464,11 +476,17 @@ export class NasSync {
   }
 
   // §7.1.5: a network failure waits 30 s, 2 min, 8 min, 30 min, 2 h; after sync.retry_attempts retries it fails.
-  #backOff(job: SyncJob, from: SyncJobState, to: 'queued' | 'awaiting_verify', detail: string): SyncJob {
+  #backOff(
+    job: SyncJob,
+    from: SyncJobState,
+    to: 'queued' | 'awaiting_verify',
+    detail: string,
+    kind: 'network' | 'local_error' = 'network',
+  ): SyncJob {
     const attempts = job.attempts + 1;
     const allowed = this.#options.getConfig()?.sync.retry_attempts ?? 0;
     if (attempts > allowed) {
-      throw new JobFailure('network', `${detail} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`);
+      throw new JobFailure(kind, `${detail} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`);
     }
     const waitSeconds = SYNC_BACKOFF_SECONDS[Math.min(attempts, SYNC_BACKOFF_SECONDS.length) - 1] as number;
     const next = formatUtcTimestamp(new Date(this.#clock().getTime() + waitSeconds * 1000));
@@ -478,7 +496,7 @@ export class NasSync {
     return this.#store.transition(job.id, [from], to, {
       attempts,
       next_attempt_at: next,
-      last_error: 'network',
+      last_error: kind,
       last_error_detail: detail,
     });
   }

@@ -226,6 +226,7 @@ describe('enums', () => {
       'equipment_not_configured',
       'transport_missing',
       'transport_unavailable',
+      'local_error',
     ]);
     expect(C.SYNC_BACKOFF_SECONDS).toEqual([30, 120, 480, 1800, 7200]);
     expect(C.LIMS_SOURCES).toEqual(['live', 'cache', 'offline_catalogue']);

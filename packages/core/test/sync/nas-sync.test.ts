@@ -249,6 +249,22 @@ describe('NAS sync failures and retries (§7.1.5)', () => {
     expect(await syncStatusOf(run)).toBe('failed');
   });
 
+  it('backs off instead of spinning when this machine fails it (a corrupt creation.json), then fails it', async () => {
+    const run = await lab.run();
+    const sync = await nasSync(lab.config({ extra: { sync: { retry_attempts: 1 } } }));
+    const { job } = await sync.enqueue({ path: run });
+    await writeFile(join(run, '.exlab-wizard', 'creation.json'), '{ not json');
+    sync.start();
+    await sync.whenIdle();
+    // Pushed, but the synced mark cannot be written: the verification waits and is tried again.
+    expect(sync.job(job?.id ?? '')).toMatchObject({ state: 'awaiting_verify', attempts: 1, last_error: 'local_error' });
+    expect(sync.job(job?.id ?? '')?.last_error_detail).toContain('creation.json');
+    expect(clock.nextTimerIn()).toBe(30_000);
+    clock.advance(30_000);
+    await sync.whenIdle();
+    expect(sync.job(job?.id ?? '')).toMatchObject({ state: 'failed', last_error: 'local_error' });
+  });
+
   it('holds queued jobs while sync.enabled is false and pushes them once it is turned on', async () => {
     const run = await lab.run();
     let config = lab.config({ extra: { sync: { enabled: false } } });

@@ -243,6 +243,10 @@ export const TIMINGS = {
   windowFollowIntervalMs: 2_000,
   /** Window-only mode with the default-browser fallback quits this long after the last UI disconnects (T8). */
   windowOnlyIdleQuitMs: 10_000,
+  /** A verified NAS sync job is verified again this long after its last pass, until it has `nas_cleanup.min_verify_passes` (§7.1.6). */
+  syncReverifyAfterMs: 3_600_000,
+  /** A cleanup that could not run (NAS unreachable, a revoked override) is tried again after this long. */
+  syncCleanupRetryMs: 3_600_000,
   /** The tray status label is recomputed this often (I2). */
   statusTickMs: 5_000,
   /** Notifications of one kind within this window become one (N2). */

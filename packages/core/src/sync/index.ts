@@ -37,4 +37,5 @@ export {
   type ManifestComparison,
 } from './manifest.js';
 export { uploadLimitAt, bwlimitKiB } from './bandwidth.js';
+export { cleanupHold, removeRunData, type CleanupHold, type CleanupReport } from './cleanup.js';
 export { runCommand, describeOutcome, type CommandOutcome, type RunCommandOptions } from './run-command.js';

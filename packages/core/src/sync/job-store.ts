@@ -159,24 +159,28 @@ export class SyncJobStore {
   }
 
   /**
-   * The oldest job waiting for the worker whose back-off has passed at `now` (S4: one at a time,
-   * oldest first).
+   * The oldest job the worker should take up at `now` (S4: one at a time, oldest first): a push or
+   * a verification whose back-off has passed, a verified job due for its next verification pass or
+   * cleanup check, and, only when `cleanup` is on, a job waiting for the reaper.
    */
-  nextDue(now: string): SyncJob | undefined {
+  nextDue(now: string, options: { cleanup: boolean }): SyncJob | undefined {
     return rowToJob(
       this.#statement(
-        `SELECT * FROM jobs WHERE state IN ('queued', 'awaiting_verify')
-           AND (next_attempt_at IS NULL OR next_attempt_at = '' OR next_attempt_at <= ?)
+        `SELECT * FROM jobs WHERE
+           (state IN ('queued', 'awaiting_verify') AND (next_attempt_at IS NULL OR next_attempt_at <= :now))
+           OR (state = 'verified' AND next_attempt_at IS NOT NULL AND next_attempt_at <= :now)
+           OR (:cleanup = 1 AND state = 'cleanup_eligible' AND (next_attempt_at IS NULL OR next_attempt_at <= :now))
          ORDER BY enqueued_at, rowid LIMIT 1`,
-      ).get(now),
+      ).get({ now, cleanup: options.cleanup ? 1 : 0 }),
     );
   }
 
-  /** The earliest `next_attempt_at` of the waiting jobs, or undefined when none waits for a time. */
-  nextWakeAt(): string | undefined {
+  /** The earliest `next_attempt_at` of the jobs {@link nextDue} could hand out later, or undefined. */
+  nextWakeAt(options: { cleanup: boolean }): string | undefined {
     const row = this.#statement(
-      `SELECT MIN(next_attempt_at) AS at FROM jobs WHERE state IN ('queued', 'awaiting_verify') AND next_attempt_at IS NOT NULL AND next_attempt_at <> ''`,
-    ).get() as { at: string | null } | undefined;
+      `SELECT MIN(next_attempt_at) AS at FROM jobs WHERE next_attempt_at IS NOT NULL
+         AND (state IN ('queued', 'awaiting_verify', 'verified') OR (:cleanup = 1 AND state = 'cleanup_eligible'))`,
+    ).get({ cleanup: options.cleanup ? 1 : 0 }) as { at: string | null } | undefined;
     return row?.at ?? undefined;
   }
 

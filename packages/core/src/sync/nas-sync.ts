@@ -1,16 +1,24 @@
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { activeOverrides, CacheWriter, readCreationJson } from '../cache/index.js';
-import { FILE_NAMES, RUN_KIND_FOLDER, SYNC_BACKOFF_SECONDS, type SyncFailureKind, type SyncJobState } from '../constants/index.js';
+import { FILE_NAMES, RUN_KIND_FOLDER, SYNC_BACKOFF_SECONDS, TIMINGS, type SyncFailureKind, type SyncJobState } from '../constants/index.js';
 import { describeError, ExLabError } from '../errors/index.js';
 import { writeFileAtomic } from '../io/index.js';
-import { createNullLogger, type Logger } from '../logging/index.js';
+import { appendEquipmentLog, createNullLogger, type Logger } from '../logging/index.js';
 import { equipmentDir } from '../paths/index.js';
 import { formatUtcTimestamp, type Config, type EquipmentConfig, type Finding, type NasTransport, type SyncJob } from '../schemas/index.js';
 import { checkTree } from '../validator/index.js';
 import { uploadLimitAt } from './bandwidth.js';
 import { SyncJobStore, type SyncJobCounts } from './job-store.js';
-import { compareManifests, formatChecksums, localManifest, parseChecksums, type HashManifest } from './manifest.js';
+import { cleanupHold, removeRunData, type CleanupHold } from './cleanup.js';
+import {
+  compareManifests,
+  formatChecksums,
+  localManifest,
+  parseChecksums,
+  type HashManifest,
+  type ManifestComparison,
+} from './manifest.js';
 import { describeOutcome, runCommand, type CommandOutcome } from './run-command.js';
 import {
   classifyFailure,
@@ -19,6 +27,8 @@ import {
   remoteHashCommand,
   remoteLocation,
   remotePath,
+  remoteRoot,
+  remoteRootProbe,
   type Command,
   type SyncCommands,
 } from './transport.js';
@@ -355,8 +365,9 @@ export class NasSync {
   }
 
   #dueJob(): SyncJob | undefined {
-    if (this.#options.getConfig()?.sync.enabled === false) return undefined;
-    return this.#store.nextDue(formatUtcTimestamp(this.#clock()));
+    const config = this.#options.getConfig();
+    if (config === null || !config.sync.enabled) return undefined;
+    return this.#store.nextDue(formatUtcTimestamp(this.#clock()), { cleanup: config.nas_cleanup.enabled });
   }
 
   #wake(): void {
@@ -396,7 +407,7 @@ export class NasSync {
 
   #armTimer(): void {
     if (this.#stopping) return;
-    const next = this.#store.nextWakeAt();
+    const next = this.#store.nextWakeAt({ cleanup: this.#options.getConfig()?.nas_cleanup.enabled === true });
     if (next === undefined) return;
     const wait = Math.max(0, Math.min(MAX_TIMER_MS, Date.parse(next) - this.#clock().getTime()));
     this.#wakeTimer = this.#timers.setTimeout(() => {
@@ -417,12 +428,20 @@ export class NasSync {
       }
       const target = this.#targetOf(config, equipment, job.run_path);
       if (!(await exists(job.run_path))) throw new JobFailure('local_file_vanished', `${job.run_path} no longer exists`);
+      if (job.state === 'verified') {
+        await this.#nextPass(job, config, equipment, target, signal);
+        return;
+      }
+      if (job.state === 'cleanup_eligible') {
+        await this.#reap(job, config, equipment, target, signal);
+        return;
+      }
       let current = job;
       if (current.state === 'queued') {
         current = await this.#push(current, equipment.transport, target, signal);
         if (current.state !== 'awaiting_verify') return;
       }
-      await this.#verify(current, equipment.transport, target, signal);
+      await this.#verify(current, config, equipment.transport, target, signal);
     } catch (error) {
       if (signal.aborted) {
         this.#putBack(job);
@@ -435,7 +454,7 @@ export class NasSync {
       // Something on this machine failed (a cache file, the disk): the job waits and tries again
       // like after a network failure, instead of being taken up again at once.
       const current = this.#store.get(job.id) ?? job;
-      const to = current.state === 'awaiting_verify' ? 'awaiting_verify' : 'queued';
+      const to = current.state === 'running' ? 'queued' : current.state;
       try {
         this.#backOff(current, current.state, to, `unexpected error: ${describeError(error)}`, 'local_error');
       } catch (failure) {
@@ -476,13 +495,7 @@ export class NasSync {
   }
 
   // §7.1.5: a network failure waits 30 s, 2 min, 8 min, 30 min, 2 h; after sync.retry_attempts retries it fails.
-  #backOff(
-    job: SyncJob,
-    from: SyncJobState,
-    to: 'queued' | 'awaiting_verify',
-    detail: string,
-    kind: 'network' | 'local_error' = 'network',
-  ): SyncJob {
+  #backOff(job: SyncJob, from: SyncJobState, to: SyncJobState, detail: string, kind: 'network' | 'local_error' = 'network'): SyncJob {
     const attempts = job.attempts + 1;
     const allowed = this.#options.getConfig()?.sync.retry_attempts ?? 0;
     if (attempts > allowed) {
@@ -502,20 +515,12 @@ export class NasSync {
   }
 
   // §7.1.4 (S6): hash every local file, ask the NAS for its digests, compare; record the manifest and `synced`.
-  async #verify(job: SyncJob, transport: NasTransport, target: string, signal: AbortSignal): Promise<void> {
-    let local: HashManifest;
-    try {
-      local = await localManifest(job.run_path, skippedFolders(job));
-    } catch (error) {
-      if (!(await exists(job.run_path))) throw new JobFailure('local_file_vanished', `${job.run_path} disappeared before its verification`);
-      throw error;
-    }
-    signal.throwIfAborted();
-    const remote = await this.#remoteManifest(job, transport, target, signal);
-    if (remote === 'retry') return;
-    const comparison = compareManifests(local, remote);
+  async #verify(job: SyncJob, config: Config, transport: NasTransport, target: string, signal: AbortSignal): Promise<void> {
+    const checked = await this.#compareWithNas(job, transport, target, signal);
+    if (checked === 'retry') return;
+    const { local, comparison, remoteFiles } = checked;
     if (!comparison.ok) {
-      const detail = mismatchDetail(comparison, remote.size);
+      const detail = mismatchDetail(comparison, remoteFiles);
       if (job.last_error === 'hash_mismatch') throw new JobFailure('hash_mismatch', `${detail} (second time)`);
       // §7.1.5: a mismatch is pushed once more, then verified again.
       this.#logger.warn(`NAS sync of ${job.run_path}: ${detail}; pushing again`, { equipment: job.equipment_id });
@@ -530,15 +535,142 @@ export class NasSync {
     await this.#cache.setSyncStatus(job.run_path, 'synced');
     // DECISIONS.md: the metadata changed after the push (checksums, sync_status), so it goes again.
     await this.#pushMetadata(job, transport, target, signal);
-    const now = formatUtcTimestamp(this.#clock());
-    this.#store.transition(job.id, ['awaiting_verify'], 'verified', {
-      verify_passes: job.verify_passes + 1,
-      verified_at: now,
-      next_attempt_at: null,
-    });
+    this.#passed(job, ['awaiting_verify'], config);
     this.#logger.info(`NAS sync: ${job.run_path} verified on the NAS (${local.size} file${local.size === 1 ? '' : 's'})`, {
       equipment: job.equipment_id,
     });
+  }
+
+  // Hashes the local files and asks the NAS for its digests; 'retry' when the NAS could not answer and the job backs off.
+  async #compareWithNas(
+    job: SyncJob,
+    transport: NasTransport,
+    target: string,
+    signal: AbortSignal,
+  ): Promise<{ local: HashManifest; comparison: ManifestComparison; remoteFiles: number } | 'retry'> {
+    let local: HashManifest;
+    try {
+      local = await localManifest(job.run_path, skippedFolders(job));
+    } catch (error) {
+      if (!(await exists(job.run_path))) throw new JobFailure('local_file_vanished', `${job.run_path} disappeared before its verification`);
+      throw error;
+    }
+    signal.throwIfAborted();
+    const remote = await this.#remoteManifest(job, transport, target, signal);
+    if (remote === 'retry') return 'retry';
+    return { local, comparison: compareManifests(local, remote), remoteFiles: remote.size };
+  }
+
+  // One more confirmed pass: verified with the count and time; the next step is scheduled (§7.1.6).
+  #passed(job: SyncJob, from: readonly SyncJobState[], config: Config): SyncJob {
+    const now = this.#clock();
+    const passes = job.verify_passes + 1;
+    return this.#store.transition(job.id, from, 'verified', {
+      verify_passes: passes,
+      verified_at: formatUtcTimestamp(now),
+      next_attempt_at: this.#nextCheckAfterPass(job.level, passes, now, config),
+    });
+  }
+
+  /**
+   * When a verified job is looked at again: another verification pass an hour on while it has
+   * fewer than `min_verify_passes`, then the cleanup check once `min_age_hours` have passed. A
+   * project folder is never cleaned, so it is not looked at again.
+   */
+  #nextCheckAfterPass(level: SyncJob['level'], passes: number, now: Date, config: Config): string | null {
+    if (level === 'project') return null;
+    const settings = config.nas_cleanup;
+    const wait = passes < settings.min_verify_passes ? TIMINGS.syncReverifyAfterMs : settings.min_age_hours * 3_600_000;
+    return formatUtcTimestamp(new Date(now.getTime() + wait));
+  }
+
+  // A verified job came due: verify it once more (S8's re-verify audit), or check the cleanup interlocks.
+  async #nextPass(job: SyncJob, config: Config, equipment: EquipmentConfig, target: string, signal: AbortSignal): Promise<void> {
+    const transport = equipment.transport as NasTransport;
+    if (job.verify_passes < config.nas_cleanup.min_verify_passes) {
+      const checked = await this.#compareWithNas(job, transport, target, signal);
+      if (checked === 'retry') return;
+      if (!checked.comparison.ok) {
+        throw new JobFailure('hash_mismatch', `re-verification: ${mismatchDetail(checked.comparison, checked.remoteFiles)}`);
+      }
+      this.#passed(job, ['verified'], config);
+      this.#logger.info(`NAS sync: ${job.run_path} verified again (pass ${job.verify_passes + 1})`, { equipment: job.equipment_id });
+      return;
+    }
+    const hold = await this.#cleanupHold(job, config, equipment);
+    if (hold !== null) {
+      const retry = hold.reason === 'min_age' ? hold.until : new Date(this.#clock().getTime() + TIMINGS.syncCleanupRetryMs);
+      this.#store.transition(job.id, ['verified'], 'verified', { next_attempt_at: formatUtcTimestamp(retry) });
+      if (hold.reason !== 'min_age')
+        this.#logger.info(`NAS sync: ${job.run_path} is kept locally: ${hold.detail}`, { equipment: job.equipment_id });
+      return;
+    }
+    // S8: eligible whether or not cleanup is on; the reaper deletes only when it is.
+    this.#store.transition(job.id, ['verified'], 'cleanup_eligible', { next_attempt_at: null });
+    this.#logger.info(`NAS sync: ${job.run_path} may now be cleaned locally`, { equipment: job.equipment_id });
+  }
+
+  // Interlocks 1, 2 and 4, plus the pre-sync gate once more: a run that is blocked now is not deleted.
+  async #cleanupHold(job: SyncJob, config: Config, equipment: EquipmentConfig): Promise<CleanupHold | null> {
+    const creation = await readCreationJson(job.run_path);
+    const hold = cleanupHold(job, creation.validation_overrides, config.nas_cleanup, this.#clock());
+    if (hold !== null) return hold;
+    const blocking = await this.#gate(config, job.run_path, equipment, creation.run_kind, job.level, creation.validation_overrides);
+    if (blocking.length > 0) {
+      return {
+        reason: 'override_revoked',
+        detail: `${blocking.length} hard finding(s) block it now (${blocking.map((f) => f.rule).join(', ')})`,
+      };
+    }
+    return null;
+  }
+
+  /**
+   * The cleanup reaper (§7.1.6, §7.1.10): with `nas_cleanup.enabled`, the interlocks hold again,
+   * the NAS root answers, and a last verification finds every local file on the NAS, the local
+   * data goes (the cache folder stays with `retain_cache`). Every deletion is logged with what it
+   * removed and the verifications that allowed it.
+   */
+  async #reap(job: SyncJob, config: Config, equipment: EquipmentConfig, target: string, signal: AbortSignal): Promise<void> {
+    const transport = equipment.transport as NasTransport;
+    const later = (why: string): void => {
+      this.#store.transition(job.id, ['cleanup_eligible'], 'cleanup_eligible', {
+        next_attempt_at: formatUtcTimestamp(new Date(this.#clock().getTime() + TIMINGS.syncCleanupRetryMs)),
+      });
+      this.#logger.warn(`NAS sync: ${job.run_path} not cleaned yet: ${why}`, { equipment: job.equipment_id });
+    };
+    const hold = await this.#cleanupHold(job, config, equipment);
+    if (hold !== null) return later(hold.detail);
+    if (!(await this.#nasRootAnswers(transport, signal, job)))
+      return later(`the NAS root ${remoteLocation(transport, '')} does not answer`);
+    const checked = await this.#compareWithNas(job, transport, target, signal);
+    if (checked === 'retry') return;
+    if (!checked.comparison.ok) {
+      // Something changed here after the verified push: deleting would lose it.
+      throw new JobFailure(
+        'hash_mismatch',
+        `not cleaned: the local copy no longer matches the NAS (${mismatchDetail(checked.comparison, checked.remoteFiles)}); nothing was deleted`,
+      );
+    }
+    signal.throwIfAborted();
+    const retain = config.nas_cleanup.retain_cache;
+    if (retain) await this.#cache.setSyncStatus(job.run_path, 'cleaned');
+    const report = await removeRunData(job.run_path, retain);
+    this.#store.transition(job.id, ['cleanup_eligible'], 'cleaned', { next_attempt_at: null });
+    const message = `Cleaned ${job.run_path}: ${report.files} file(s), ${report.bytes} bytes removed${retain ? ', .exlab-wizard kept' : ''}; verified ${job.verify_passes} time(s), last at ${job.verified_at}, on ${remoteLocation(transport, target)}`;
+    this.#logger.info(`NAS sync: ${message}`, { equipment: job.equipment_id });
+    await appendEquipmentLog(
+      equipmentDir(config, equipment.id) as string,
+      { level: 'INFO', tags: { equip: equipment.id }, msg: message },
+      { logger: this.#logger },
+    );
+  }
+
+  async #nasRootAnswers(transport: NasTransport, signal: AbortSignal, job: SyncJob): Promise<boolean> {
+    const command = remoteRootProbe(transport, this.#commands);
+    if (command === null) return isDirectory(remoteRoot(transport));
+    const outcome = await this.#runTransport(command, signal, job);
+    return outcome.exitCode === 0 && outcome.spawnError === null;
   }
 
   async #remoteManifest(job: SyncJob, transport: NasTransport, target: string, signal: AbortSignal): Promise<HashManifest | 'retry'> {
@@ -617,6 +749,13 @@ export class NasSync {
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
     () => true,
+    () => false,
+  );
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (info) => info.isDirectory(),
     () => false,
   );
 }

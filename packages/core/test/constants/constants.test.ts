@@ -210,6 +210,8 @@ describe('timings', () => {
       windowHandshakeMs: 2_000,
       windowKillWaitMs: 2_000,
       windowOnlyIdleQuitMs: 10_000,
+      syncReverifyAfterMs: 3_600_000,
+      syncCleanupRetryMs: 3_600_000,
     });
   });
 });

@@ -78,13 +78,25 @@ describe('SyncJobStore (S1, S2)', () => {
     const first = store.insert(newJob('/lab/A/Run_1', '2026-03-02T09:00:00Z'));
     const second = store.insert(newJob('/lab/A/Run_2', '2026-03-02T09:05:00Z'));
     store.transition(first.id, ['queued'], 'queued', { next_attempt_at: '2026-03-02T10:00:00Z' });
-    expect(store.nextDue('2026-03-02T09:30:00Z')?.id).toBe(second.id);
+    expect(store.nextDue('2026-03-02T09:30:00Z', { cleanup: false })?.id).toBe(second.id);
     store.transition(second.id, ['queued'], 'failed');
-    expect(store.nextDue('2026-03-02T09:30:00Z')).toBeUndefined();
-    expect(store.nextWakeAt()).toBe('2026-03-02T10:00:00Z');
-    expect(store.nextDue('2026-03-02T10:00:00Z')?.id).toBe(first.id);
+    expect(store.nextDue('2026-03-02T09:30:00Z', { cleanup: false })).toBeUndefined();
+    expect(store.nextWakeAt({ cleanup: false })).toBe('2026-03-02T10:00:00Z');
+    expect(store.nextDue('2026-03-02T10:00:00Z', { cleanup: false })?.id).toBe(first.id);
     expect(store.counts()).toMatchObject({ queued: 1, failed: 1, running: 0 });
     expect(store.list(['failed']).map((job) => job.id)).toEqual([second.id]);
+  });
+
+  it('hands out a verified job when its next check is due, and a cleanup-eligible one only with cleanup on', async () => {
+    store = await SyncJobStore.open(queuePath());
+    const verified = store.insert(newJob('/lab/A/Run_1', '2026-03-02T09:00:00Z'));
+    store.transition(verified.id, ['queued'], 'verified', { next_attempt_at: '2026-03-02T10:30:00Z' });
+    const eligible = store.insert(newJob('/lab/A/Run_2', '2026-03-02T09:05:00Z'));
+    store.transition(eligible.id, ['queued'], 'cleanup_eligible');
+    expect(store.nextDue('2026-03-02T10:00:00Z', { cleanup: false })).toBeUndefined();
+    expect(store.nextDue('2026-03-02T10:00:00Z', { cleanup: true })?.id).toBe(eligible.id);
+    expect(store.nextWakeAt({ cleanup: false })).toBe('2026-03-02T10:30:00Z');
+    expect(store.nextDue('2026-03-02T10:30:00Z', { cleanup: false })?.id).toBe(verified.id);
   });
 
   it('refuses a queue written by a newer app and leaves it untouched', async () => {

@@ -1,0 +1,169 @@
+import { access, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CacheWriter } from '../../src/cache/index.js';
+import type { Config, ValidationOverride } from '../../src/schemas/index.js';
+import { cleanupHold, NasSync } from '../../src/sync/index.js';
+import { EQUIPMENT, ManualClock, SyncLab, syncStatusOf } from './support.js';
+
+const settings = { enabled: true, min_verify_passes: 2, min_age_hours: 24, retain_cache: true };
+const now = new Date('2026-03-03T12:00:00Z');
+
+function tombstone(recordedAt: string): ValidationOverride {
+  return { id: 't-1', revokes: 'o-1', operator: 'ada', recorded_at: recordedAt, reason: 'The naming was wrong after all.', revoked: true };
+}
+
+describe('cleanup interlocks (§7.1.6, S8)', () => {
+  it('holds until enough passes, then until min_age_hours after the last one', () => {
+    expect(cleanupHold({ verify_passes: 1, verified_at: '2026-03-01T00:00:00Z' }, [], settings, now)).toMatchObject({
+      reason: 'verify_passes',
+    });
+    expect(cleanupHold({ verify_passes: 2, verified_at: '2026-03-03T00:00:00Z' }, [], settings, now)).toMatchObject({
+      reason: 'min_age',
+      until: new Date('2026-03-04T00:00:00Z'),
+    });
+    expect(cleanupHold({ verify_passes: 2, verified_at: '2026-03-02T12:00:00Z' }, [], settings, now)).toBeNull();
+  });
+
+  it('holds when an override was revoked after the last verification or within min_age_hours', () => {
+    const job = { verify_passes: 3, verified_at: '2026-03-01T00:00:00Z' };
+    expect(cleanupHold(job, [tombstone('2026-03-02T18:00:00Z')], settings, now)).toMatchObject({ reason: 'override_revoked' });
+    expect(cleanupHold(job, [tombstone('2026-02-20T00:00:00Z')], settings, now)).toBeNull();
+  });
+});
+
+let lab: SyncLab;
+let clock: ManualClock;
+const open: NasSync[] = [];
+
+beforeEach(async () => {
+  lab = await SyncLab.create();
+  clock = new ManualClock();
+});
+
+afterEach(async () => {
+  for (const sync of open.splice(0)) await sync.stop();
+  await lab.cleanup();
+});
+
+async function nasSync(cleanup: Partial<Config['nas_cleanup']>): Promise<NasSync> {
+  const config = lab.config({ extra: { nas_cleanup: { ...settings, min_verify_passes: 1, min_age_hours: 0, ...cleanup } } });
+  const sync = await NasSync.open({ queuePath: lab.queuePath, getConfig: () => config, clock: clock.now, timers: clock.timers });
+  open.push(sync);
+  sync.start();
+  return sync;
+}
+
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+describe('the cleanup reaper (§7.1.6, §7.1.10)', () => {
+  it('removes the data but keeps .exlab-wizard, marks the run cleaned and logs what it removed', async () => {
+    const run = await lab.run();
+    const sync = await nasSync({});
+    const { job } = await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    expect(sync.job(job?.id ?? '')).toMatchObject({ state: 'cleaned', verify_passes: 1 });
+    expect(await exists(join(run, 'data'))).toBe(false);
+    expect(await exists(join(run, 'README.md'))).toBe(false);
+    expect(await exists(join(run, '.exlab-wizard', 'checksums.sha256'))).toBe(true);
+    expect(await syncStatusOf(run)).toBe('cleaned');
+    expect(await readFile(join(lab.nasCopyOf(run), 'data', 'plate_01.csv'), 'utf8')).toBe('well,value\nA1,0.42\n');
+    const cacheDir = join(lab.tree.path(EQUIPMENT), '.exlab-wizard');
+    const logName = (await readdir(cacheDir)).find((name) => name.startsWith('wizard.') && name.endsWith('.log'));
+    const log = await readFile(join(cacheDir, logName ?? 'missing'), 'utf8');
+    expect(log).toMatch(
+      /\[INFO \].*Cleaned .*Run_2026-03-02T09-15: 3 file\(s\), \d+ bytes removed, \.exlab-wizard kept; verified 1 time\(s\)/,
+    );
+  });
+
+  it('removes the whole folder with retain_cache: false', async () => {
+    const run = await lab.run();
+    const sync = await nasSync({ retain_cache: false });
+    await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    expect(sync.status(run)).toBe('cleaned');
+    expect(await exists(run)).toBe(false);
+  });
+
+  it('with cleanup off, a verified run becomes eligible and keeps every file', async () => {
+    const run = await lab.run();
+    const sync = await nasSync({ enabled: false });
+    await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    expect(sync.status(run)).toBe('cleanup_eligible');
+    expect(await readFile(join(run, 'notes.txt'), 'utf8')).toBe('baseline\n');
+    expect(await syncStatusOf(run)).toBe('synced');
+  });
+
+  it('verifies a second time an hour later before a run with min_verify_passes 2 is cleaned', async () => {
+    const run = await lab.run();
+    const sync = await nasSync({ min_verify_passes: 2 });
+    const { job } = await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    expect(sync.job(job?.id ?? '')).toMatchObject({ state: 'verified', verify_passes: 1, next_attempt_at: '2026-03-02T10:30:00Z' });
+    expect(await exists(join(run, 'notes.txt'))).toBe(true);
+    clock.advance(3_600_000);
+    await sync.whenIdle();
+    expect(sync.job(job?.id ?? '')).toMatchObject({ state: 'cleaned', verify_passes: 2, verified_at: '2026-03-02T10:30:00Z' });
+    expect(await exists(join(run, 'notes.txt'))).toBe(false);
+  });
+
+  it('keeps the files while the NAS root does not answer, and cleans once it does', async () => {
+    const run = await lab.run();
+    const sync = await nasSync({ enabled: false });
+    await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    // The share is unmounted before cleanup is turned on.
+    await rm(lab.nas, { recursive: true });
+    const config = lab.config({ extra: { nas_cleanup: { ...settings, min_verify_passes: 1, min_age_hours: 0 } } });
+    const later = await NasSync.open({ queuePath: lab.queuePath, getConfig: () => config, clock: clock.now, timers: clock.timers });
+    await sync.stop();
+    open.splice(0, 1, later);
+    later.start();
+    await later.whenIdle();
+    expect(later.status(run)).toBe('cleanup_eligible');
+    expect(await exists(join(run, 'notes.txt'))).toBe(true);
+    expect(clock.nextTimerIn()).toBe(3_600_000);
+  });
+
+  it('never deletes a run whose local files changed after the verified push', async () => {
+    const run = await lab.run();
+    const sync = await nasSync({ enabled: false });
+    const { job } = await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    await writeFile(join(run, 'notes.txt'), 'baseline, then more notes\n');
+    const config = lab.config({ extra: { nas_cleanup: { ...settings, min_verify_passes: 1, min_age_hours: 0 } } });
+    await sync.stop();
+    open.splice(0, 1);
+    const later = await NasSync.open({ queuePath: lab.queuePath, getConfig: () => config, clock: clock.now, timers: clock.timers });
+    open.push(later);
+    later.start();
+    await later.whenIdle();
+    expect(later.job(job?.id ?? '')).toMatchObject({ state: 'failed', last_error: 'hash_mismatch' });
+    expect(later.job(job?.id ?? '')?.last_error_detail).toContain('nothing was deleted');
+    expect(await readFile(join(run, 'notes.txt'), 'utf8')).toBe('baseline, then more notes\n');
+  });
+
+  it('keeps a run whose override was revoked since its verification', async () => {
+    const run = await lab.run();
+    const writer = new CacheWriter({ clock: clock.now });
+    const override = await writer.appendOverride(run, {
+      problem_class: 'leftover_jinja_marker',
+      operator: 'ada',
+      reason: 'Not a template marker here.',
+    });
+    const sync = await nasSync({ min_verify_passes: 1, min_age_hours: 1 });
+    const { job } = await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    clock.advance(600_000);
+    await writer.revokeOverride(run, { revokes: override.id, operator: 'ada', reason: 'Wrong call, it was a marker.' });
+    clock.advance(3_000_000);
+    await sync.whenIdle();
+    expect(sync.job(job?.id ?? '')).toMatchObject({ state: 'verified' });
+    expect(await exists(join(run, 'notes.txt'))).toBe(true);
+  });
+});

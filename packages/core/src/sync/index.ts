@@ -38,4 +38,5 @@ export {
 } from './manifest.js';
 export { uploadLimitAt, bwlimitKiB } from './bandwidth.js';
 export { cleanupHold, removeRunData, type CleanupHold, type CleanupReport } from './cleanup.js';
+export { copyFolder, type FolderCopyReport } from './folder-copy.js';
 export { runCommand, describeOutcome, type CommandOutcome, type RunCommandOptions } from './run-command.js';

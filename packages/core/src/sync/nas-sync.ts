@@ -6,11 +6,13 @@ import { describeError, ExLabError } from '../errors/index.js';
 import { writeFileAtomic } from '../io/index.js';
 import { appendEquipmentLog, createNullLogger, type Logger } from '../logging/index.js';
 import { equipmentDir } from '../paths/index.js';
+import { findExecutable } from '../process/executable.js';
 import { formatUtcTimestamp, type Config, type EquipmentConfig, type Finding, type NasTransport, type SyncJob } from '../schemas/index.js';
 import { checkTree } from '../validator/index.js';
 import { uploadLimitAt } from './bandwidth.js';
 import { SyncJobStore, type SyncJobCounts } from './job-store.js';
 import { cleanupHold, removeRunData, type CleanupHold } from './cleanup.js';
+import { copyFolder } from './folder-copy.js';
 import {
   compareManifests,
   formatChecksums,
@@ -30,6 +32,7 @@ import {
   remoteRoot,
   remoteRootProbe,
   type Command,
+  type PushRequest,
   type SyncCommands,
 } from './transport.js';
 
@@ -136,6 +139,7 @@ export class NasSync {
   #stopping = false;
   #pumping = false;
   #idleWaiters: (() => void)[] = [];
+  #rsyncLookup: Promise<boolean> | undefined;
 
   private constructor(store: SyncJobStore, options: NasSyncOptions) {
     this.#store = store;
@@ -477,21 +481,52 @@ export class NasSync {
   async #push(job: SyncJob, transport: NasTransport, target: string, signal: AbortSignal): Promise<SyncJob> {
     const now = this.#clock();
     const running = this.#store.transition(job.id, ['queued'], 'running', { last_attempt_at: formatUtcTimestamp(now) });
-    const command = pushCommand(
+    this.#logger.info(`NAS sync: pushing ${job.run_path} to ${remoteLocation(transport, target)}`, { equipment: job.equipment_id });
+    const pushed = await this.#pushFolder(
+      job,
       transport,
       { source: job.run_path, target, bwlimitKiB: uploadLimitAt(transport.bandwidth, now), exclude: skippedFolders(job) },
-      this.#commands,
+      signal,
     );
-    this.#logger.info(`NAS sync: pushing ${job.run_path} to ${remoteLocation(transport, target)}`, { equipment: job.equipment_id });
-    const outcome = await this.#runTransport(command, signal, job);
-    if (outcome.exitCode === 0 && outcome.spawnError === null) {
-      return this.#store.transition(running.id, ['running'], 'awaiting_verify');
-    }
+    if (pushed === null) return this.#store.transition(running.id, ['running'], 'awaiting_verify');
     if (!(await exists(job.run_path))) throw new JobFailure('local_file_vanished', `${job.run_path} disappeared during the push`);
+    if (pushed.kind !== 'network') throw new JobFailure(pushed.kind, pushed.detail);
+    return this.#backOff(running, 'running', 'queued', pushed.detail);
+  }
+
+  /**
+   * One push with the transport's program; null when it worked, else the failure's kind (S5). A
+   * mounted share is written in-process when rsync is not installed (Windows, a bare workstation).
+   */
+  async #pushFolder(
+    job: SyncJob,
+    transport: NasTransport,
+    request: PushRequest,
+    signal: AbortSignal,
+  ): Promise<{ kind: SyncFailureKind; detail: string } | null> {
+    if (transport.type === 'local' && !(await this.#hasRsync())) {
+      const destination = remoteLocation(transport, request.target);
+      try {
+        await copyFolder(request.source, destination, { exclude: request.exclude, signal });
+        return null;
+      } catch (error) {
+        signal.throwIfAborted();
+        const code = (error as NodeJS.ErrnoException).code;
+        const detail = `copying into ${destination} failed: ${describeError(error)}`;
+        return { kind: code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'auth' : 'network', detail };
+      }
+    }
+    const command = pushCommand(transport, request, this.#commands);
+    const outcome = await this.#runTransport(command, signal, job);
+    if (outcome.exitCode === 0 && outcome.spawnError === null) return null;
     const kind = outcome.spawnError !== null ? 'transport_unavailable' : classifyFailure(transport, outcome.exitCode, outcome.stderr);
-    const detail = describeOutcome(command, outcome);
-    if (kind !== 'network') throw new JobFailure(kind, detail);
-    return this.#backOff(running, 'running', 'queued', detail);
+    return { kind, detail: describeOutcome(command, outcome) };
+  }
+
+  // Looked up once per worker: whether the rsync program is on the transports' PATH.
+  #hasRsync(): Promise<boolean> {
+    this.#rsyncLookup ??= findExecutable(this.#commands.rsync, { env: this.#options.env ?? process.env }).then((path) => path !== null);
+    return this.#rsyncLookup;
   }
 
   // §7.1.5: a network failure waits 30 s, 2 min, 8 min, 30 min, 2 h; after sync.retry_attempts retries it fails.
@@ -696,20 +731,16 @@ export class NasSync {
   }
 
   async #pushMetadata(job: SyncJob, transport: NasTransport, target: string, signal: AbortSignal): Promise<void> {
-    const command = pushCommand(
-      transport,
-      {
-        source: join(job.run_path, FILE_NAMES.cacheDir),
-        target: `${target}/${FILE_NAMES.cacheDir}`,
-        bwlimitKiB: uploadLimitAt(transport.bandwidth, this.#clock()),
-        exclude: [],
-      },
-      this.#commands,
-    );
-    const outcome = await this.#runTransport(command, signal, job);
-    if (outcome.exitCode !== 0 || outcome.spawnError !== null) {
+    const request = {
+      source: join(job.run_path, FILE_NAMES.cacheDir),
+      target: `${target}/${FILE_NAMES.cacheDir}`,
+      bwlimitKiB: uploadLimitAt(transport.bandwidth, this.#clock()),
+      exclude: [],
+    };
+    const failed = await this.#pushFolder(job, transport, request, signal);
+    if (failed !== null) {
       this.#logger.warn(
-        `NAS sync of ${job.run_path}: the data is verified, but its metadata did not reach the NAS again: ${describeOutcome(command, outcome)}`,
+        `NAS sync of ${job.run_path}: the data is verified, but its metadata did not reach the NAS again: ${failed.detail}`,
         {
           equipment: job.equipment_id,
         },

@@ -1,4 +1,4 @@
-import { access, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CacheWriter } from '../../src/cache/index.js';
@@ -210,12 +210,26 @@ describe('NAS sync failures and retries (§7.1.5)', () => {
 
   it('fails clearly when the transport program is not installed', async () => {
     const run = await lab.run();
-    const sync = await nasSync(lab.config(), { commands: { rsync: join(lab.root, 'no-such-rsync') } });
+    const config = lab.config({ transport: { type: 'rclone', rclone_remote: 'lab-nas', rclone_remote_path: '/lab' } });
+    const sync = await nasSync(config, { commands: { rclone: join(lab.root, 'no-such-rclone') } });
     sync.start();
     const { job } = await sync.enqueue({ path: run });
     await sync.whenIdle();
     expect(sync.job(job?.id ?? '')).toMatchObject({ state: 'failed', last_error: 'transport_unavailable' });
     expect(sync.job(job?.id ?? '')?.last_error_detail).toContain('could not be started');
+  });
+
+  it('writes a mounted share in-process when rsync is not installed, metadata and all', async () => {
+    const run = await lab.run();
+    const sync = await nasSync(lab.config(), { env: { ...process.env, PATH: join(lab.root, 'empty-bin') } });
+    sync.start();
+    const { job } = await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    expect(sync.job(job?.id ?? '')).toMatchObject({ state: 'verified', last_error: null });
+    const copy = lab.nasCopyOf(run);
+    expect(await readFile(join(copy, 'data', 'plate_01.csv'), 'utf8')).toBe('well,value\nA1,0.42\n');
+    expect(await syncStatusOf(copy)).toBe('synced');
+    expect((await readdir(copy)).filter((name) => name.includes('.exlab-copy'))).toEqual([]);
   });
 
   it('pushes again after a first hash mismatch and verifies; the mismatch stays on record', async () => {

@@ -17,7 +17,8 @@ import type { InvokeRequest } from './ipc.js';
 import { createPluginLogger } from './logger.js';
 import { FRAME_MAX_BYTES, PROTOCOL_VERSION, WORKER_COMPILE_CACHE_ENV, WORKER_EXIT_CODES } from './protocol.js';
 import { initialize, resolveSync } from './resolve-hooks.js';
-import { runTransform, runValidation } from './runtime.js';
+import type { PluginClass } from './plugin.js';
+import { loadPluginClass, runTransform, runValidation } from './runtime.js';
 
 export * from './index.js';
 
@@ -90,24 +91,40 @@ setInterval(() => {
 }, PARENT_CHECK_MS).unref();
 
 /**
- * The next chunk of stdin, or null at its end. Read straight from fd 0 (blocking reads run in
- * libuv's thread pool); a non-blocking fd 0 (EAGAIN) switches to Node's stdin stream.
+ * The next chunk of stdin, or null at its end. Read straight from fd 0: the first read blocks
+ * the thread (the host writes the request as it spawns the worker, and until it arrives there is
+ * nothing else to do); later ones, such as a held worker's wait for its transform request, run
+ * in libuv's thread pool. A non-blocking fd 0 (EAGAIN) switches to Node's stdin stream.
  */
 function stdinChunks(): () => Promise<Buffer | null> {
   let stream: AsyncIterator<Buffer> | null = null;
+  let first = true;
   const fromStream = async (): Promise<Buffer | null> => {
     stream ??= (process.stdin as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     const next = await stream.next();
     return next.done === true ? null : next.value;
   };
+  const ended = (error: unknown): boolean => codeOf(error) === 'EOF' || codeOf(error) === 'EBADF';
   return () => {
     if (stream !== null) return fromStream();
+    if (first) {
+      first = false;
+      const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+      try {
+        const bytes = fs.readSync(0, chunk, 0, chunk.length, null);
+        return Promise.resolve(bytes === 0 ? null : chunk.subarray(0, bytes));
+      } catch (error) {
+        if (ended(error)) return Promise.resolve(null);
+        if (codeOf(error) === 'EAGAIN') return fromStream();
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
     return new Promise((resolveRead, reject) => {
       const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
       fs.read(0, chunk, 0, chunk.length, null, (error, bytes) => {
         if (error === null) resolveRead(bytes === 0 ? null : chunk.subarray(0, bytes));
         else if (codeOf(error) === 'EAGAIN') fromStream().then(resolveRead, reject);
-        else if (codeOf(error) === 'EOF' || codeOf(error) === 'EBADF') resolveRead(null);
+        else if (ended(error)) resolveRead(null);
         else reject(error);
       });
     });
@@ -183,9 +200,16 @@ function writeFrame(frame: object): Promise<void> {
 async function main(): Promise<number> {
   const nextLine = lineReader();
   const logger = createPluginLogger(writeStderr);
+  // A held worker transforms with the class its validation imported, without asking the module loader again.
+  const loaded = new Map<string, Promise<PluginClass>>();
+  const load = (pluginDir: string): Promise<PluginClass> => {
+    let entry = loaded.get(pluginDir);
+    if (entry === undefined) loaded.set(pluginDir, (entry = loadPluginClass(pluginDir)));
+    return entry;
+  };
   let request = parseRequest((await nextLine()) ?? '');
   if (request.mode === 'validate') {
-    const outcome = await runValidation(request, { logger });
+    const outcome = await runValidation(request, { logger, load });
     await writeFrame(outcome.frame);
     if (request.hold !== true || outcome.exitCode !== WORKER_EXIT_CODES.success) return outcome.exitCode;
     // Held after validation: the host sends the transform request when this plugin's turn comes.
@@ -194,7 +218,7 @@ async function main(): Promise<number> {
     request = parseRequest(next);
     if (request.mode !== 'transform') throw new TypeError('a held worker expects a transform request');
   }
-  const outcome = await runTransform(request, { logger });
+  const outcome = await runTransform(request, { logger, load });
   await writeFrame(outcome.frame);
   return outcome.exitCode;
 }

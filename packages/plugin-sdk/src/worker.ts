@@ -61,18 +61,25 @@ function codeOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
 }
 
+/** File descriptors that turned out non-blocking: everything after goes through Node's stream, in order. */
+const streamedFds = new Set<number>();
+
 /**
  * Writes `text` to `fd` synchronously (the host's end of a pipe reads as we go); where the fd
- * is non-blocking and full, the rest goes through `fallback`, Node's stream for that fd.
+ * is non-blocking and full, the rest, and every later write to it, goes through `fallback`,
+ * Node's stream for that fd.
  */
 function writeAll(fd: number, text: string, fallback: () => NodeJS.WritableStream): Promise<void> {
   const bytes = Buffer.from(text);
   let offset = 0;
-  try {
-    while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset);
-    return Promise.resolve();
-  } catch (error) {
-    if (codeOf(error) !== 'EAGAIN') return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  if (!streamedFds.has(fd)) {
+    try {
+      while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset);
+      return Promise.resolve();
+    } catch (error) {
+      if (codeOf(error) !== 'EAGAIN') return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      streamedFds.add(fd);
+    }
   }
   return new Promise((resolveWrite, reject) => {
     fallback().write(bytes.subarray(offset), (error) => (error ? reject(error) : resolveWrite()));

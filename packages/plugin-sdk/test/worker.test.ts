@@ -223,16 +223,19 @@ export class Plugin extends Base {
 });
 
 describe('the built worker', () => {
-  it.skipIf(!existsSync(BUILT))('gives plugins its own copy of @exlab/plugin-sdk, so plugin and worker share one SDK', async () => {
-    NODE_ARGS = BUILT_ARGS;
-    const pluginDir = await plugin(
-      'same',
-      `export class Plugin extends Base {
+  it.skipIf(!existsSync(BUILT))(
+    'resolves @exlab/plugin-sdk in a plugin to the worker module itself, so plugin and worker share one SDK',
+    async () => {
+      NODE_ARGS = BUILT_ARGS;
+      const pluginDir = await plugin(
+        'same',
+        `export class Plugin extends Base {
   transform(file, ctx) { ctx.logger.info(import.meta.resolve('@exlab/plugin-sdk')); }
 }`,
-    );
-    const { code, stderr } = await runWorker(JSON.stringify(request(pluginDir, [join(dir, 'a.txt')])));
-    expect(code).toBe(0);
-    expect(stderr).toContain(`"message":${JSON.stringify(pathToFileURL(BUILT).href)}`);
-  });
+      );
+      const { code, stderr } = await runWorker(JSON.stringify(request(pluginDir, [join(dir, 'a.txt')])));
+      expect(code).toBe(0);
+      expect(stderr).toContain(`"message":${JSON.stringify(pathToFileURL(BUILT).href)}`);
+    },
+  );
 });

@@ -8,6 +8,9 @@
 // kernel allows, an empty network namespace via `unshare -rn`) and `bare` (--no-isolation).
 // Goal: a pass within 1.5x of the bare spawn. Peak RSS: the worker's own (the result frame's
 // peak_memory_mb), the floor child's (`node -e` printing its maxRSS), and this host process's.
+// For reading the rows, not a goal: the plugin's own work alone, `node` running the same
+// appendFile loop over the same number of files with no SDK, worker or host around it.
+
 //
 //   pnpm --filter @exlab/core bench                   (builds first via turbo in CI; run a build before)
 //   BENCH_ROUNDS=15 BENCH_FILES=1,10,100 tsx bench/plugin-pass.bench.ts
@@ -70,6 +73,14 @@ async function floorMs(): Promise<number> {
   return performance.now() - start;
 }
 
+/** The reference: ms of a bare `node` doing what the trivial plugin does to `paths`, and nothing else. */
+async function pluginWorkMs(paths: readonly string[]): Promise<number> {
+  const loop = `import { appendFile } from 'node:fs/promises';\nfor (const file of ${JSON.stringify(paths)}) await appendFile(file, 'x\\n');`;
+  const start = performance.now();
+  await spawnNode(['--input-type=module', '-e', loop]);
+  return performance.now() - start;
+}
+
 const root = await mkdtemp(join(tmpdir(), 'exlab-bench-plugins-'));
 try {
   const pluginRoot = join(root, 'plugins');
@@ -87,8 +98,8 @@ try {
   };
 
   let runNo = 0;
-  /** One pass over a fresh folder of `files` .txt files; returns ms and the worker's peak MB. */
-  async function onePass(host: PluginsApi.PluginHost, files: number): Promise<{ ms: number; workerMb: number; ok: boolean }> {
+  /** A fresh folder of `files` one-line .txt files. */
+  async function freshFolder(files: number): Promise<{ dst: string; paths: string[] }> {
     runNo += 1;
     const dst = join(root, `run-${runNo}`);
     await mkdir(dst);
@@ -98,6 +109,12 @@ try {
       await writeFile(path, 'line\n');
       paths.push(path);
     }
+    return { dst, paths };
+  }
+
+  /** One pass over a fresh folder of `files` .txt files; returns ms and the worker's peak MB. */
+  async function onePass(host: PluginsApi.PluginHost, files: number): Promise<{ ms: number; workerMb: number; ok: boolean }> {
+    const { dst, paths } = await freshFolder(files);
     const start = performance.now();
     const result = await host.runPass({
       dstRoot: dst,
@@ -129,6 +146,7 @@ try {
   await onePass(hosts.bare, 1);
 
   const floorRuns: number[] = [];
+  const referenceRuns = new Map<number, number[]>();
   const rows: { setting: string; files: number; ms: number; workerMb: number }[] = [];
   const samples = new Map<string, number[]>();
   const workerPeaks = new Map<string, number>();
@@ -143,6 +161,11 @@ try {
         samples.set(key, [...(samples.get(key) ?? []), run.ms]);
         workerPeaks.set(key, Math.max(workerPeaks.get(key) ?? 0, run.workerMb));
       }
+    }
+    for (const files of SIZES) {
+      const { dst, paths } = await freshFolder(files);
+      referenceRuns.set(files, [...(referenceRuns.get(files) ?? []), await pluginWorkMs(paths)]);
+      await rm(dst, { recursive: true, force: true });
     }
   }
   for (const [key, values] of samples) {
@@ -167,6 +190,10 @@ try {
       `${row.setting.padEnd(9)} ${String(row.files).padStart(5)}  ${row.ms.toFixed(1).padStart(7)}  ${ratio.toFixed(2).padStart(7)}  ${row.workerMb.toFixed(1).padStart(18)}  ${met ? 'MET' : 'MISSED'}`,
     );
   }
+  const reference = SIZES.map(
+    (files) => `${files} file${files === 1 ? '' : 's'} ${(median(referenceRuns.get(files) ?? []) / floor).toFixed(2)}x`,
+  );
+  lines.push(`reference, not a goal: the plugin's own appendFile loop in a bare node: ${reference.join(' | ')}`);
   lines.push(`host process peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB`);
   lines.push(`goal (every pass within ${GOAL_RATIO}x of the bare spawn): ${allMet ? 'MET' : 'MISSED'}`);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -64,14 +64,15 @@ export interface LocalRunResult {
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
-/** The worker script and Node flags: built `worker.js` beside this module, or the TypeScript sources. */
+/**
+ * The worker script and Node flags: the built `worker.js` beside this module (which installs the
+ * SDK's resolution itself), or the TypeScript sources with the `register` preload.
+ */
 function workerCommand(): string[] {
   const here = import.meta.url;
-  const extension = here.endsWith('.ts') ? '.ts' : '.js';
   const dir = dirname(fileURLToPath(here));
-  const args = extension === '.ts' ? ['--conditions=@exlab/source'] : [];
-  args.push('--import', pathToFileURL(join(dir, `register${extension}`)).href, join(dir, `worker${extension}`));
-  return args;
+  if (!here.endsWith('.ts')) return [join(dir, 'worker.js')];
+  return ['--conditions=@exlab/source', '--import', pathToFileURL(join(dir, 'register.ts')).href, join(dir, 'worker.ts')];
 }
 
 interface WorkerRun {

@@ -1,7 +1,8 @@
 /**
- * `--import` preload of plugin workers: makes `@exlab/plugin-sdk` (and its subpaths) in plugin
- * code resolve to this copy of the SDK, so a plugin folder needs no node_modules of its own and
- * the worker and the plugin share one SDK. Usable by authors too: `node --import @exlab/plugin-sdk/register`.
+ * `--import` preload that makes `@exlab/plugin-sdk` (and its subpaths) in plugin code resolve to
+ * this copy of the SDK, so a plugin folder needs no node_modules of its own: for authors'
+ * scripts (`node --import @exlab/plugin-sdk/register`) and for the worker run from its TypeScript
+ * sources. The built worker installs the same hooks itself and needs no preload.
  *
  * Uses the in-thread `module.registerHooks` where Node has it (22.15+, measured ~1 ms), else
  * `module.register` with a hooks thread (measured ~85 ms per process start). Loaded from the

@@ -11,6 +11,12 @@ export interface ResolveHooksData {
   sdkEntryUrl: string;
   /** URL of the SDK's `src/` folder when it runs from sources. */
   sourceDir?: string | undefined;
+  /**
+   * URL the bare `@exlab/plugin-sdk` resolves to instead of the package's main entry: the built
+   * worker passes its own URL (it carries the whole public API), so a plugin shares the worker's
+   * already-loaded SDK instead of loading a second copy.
+   */
+  sdkMainUrl?: string | undefined;
 }
 
 /** The part of Node's resolve context these hooks touch. */
@@ -35,6 +41,12 @@ export function initialize(data: ResolveHooksData | undefined): void {
   settings = data;
 }
 
+/** The URL the bare SDK name resolves to without further lookup, or null. */
+function sdkMain(specifier: string): ResolveResult | null {
+  const url = settings?.sdkMainUrl;
+  return url !== undefined && specifier === SDK_NAME ? { url, format: 'module', shortCircuit: true } : null;
+}
+
 /** The specifier and context to resolve instead, or null to resolve unchanged. */
 function redirect(specifier: string, context: ResolveContext): { specifier: string; context: ResolveContext } | null {
   if (settings === undefined) return null;
@@ -54,6 +66,8 @@ export function resolveSync(
   context: ResolveContext,
   nextResolve: (specifier: string, context?: ResolveContext) => ResolveResult,
 ): ResolveResult {
+  const main = sdkMain(specifier);
+  if (main !== null) return main;
   const target = redirect(specifier, context);
   return target === null ? nextResolve(specifier, context) : nextResolve(target.specifier, target.context);
 }
@@ -64,6 +78,8 @@ export async function resolve(
   context: ResolveContext,
   nextResolve: (specifier: string, context?: ResolveContext) => ResolveResult | Promise<ResolveResult>,
 ): Promise<ResolveResult> {
+  const main = sdkMain(specifier);
+  if (main !== null) return main;
   const target = redirect(specifier, context);
   return target === null ? nextResolve(specifier, context) : nextResolve(target.specifier, target.context);
 }

@@ -3,18 +3,18 @@
  * check the brand, drive the hooks, and turn the outcome into a frame and an exit code. Pure of
  * process concerns (stdio, exit), so it also runs in-process (`--no-isolation`).
  */
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { errorMessage, inputField, isPluginError, isPluginInputRequired } from './errors.js';
 import type { InvokeRequest, ResultFrame, ValidationFrame } from './ipc.js';
 import { isPluginClass, isPluginInstance, type Plugin, type PluginClass } from './plugin.js';
 import { WORKER_EXIT_CODES } from './protocol.js';
 import type { PluginContext, PluginFileResult, PluginInputField, PluginLogger } from './types.js';
 
-// Not `import ... from 'node:fs'`: Node's ESM view of node:fs reads every export, which loads
-// the fs streams (~6 ms of every worker start) for one existsSync.
-const { existsSync } = process.getBuiltinModule('node:fs');
+// Builtins through getBuiltinModule, not `import`: Node's ESM view of node:fs reads every export,
+// which loads the fs streams (~6 ms of every worker start) for one existsSync, and node:fs/promises
+// brings readline and a dozen more modules; a worker pays for what the plugin itself imports only.
+const { existsSync, readFileSync } = process.getBuiltinModule('node:fs');
+const { join, resolve } = process.getBuiltinModule('node:path');
+const { pathToFileURL } = process.getBuiltinModule('node:url');
 
 /** An entry module could not be found, imported, or did not export a branded `Plugin` class. */
 export class PluginLoadError extends Error {
@@ -33,7 +33,7 @@ export async function resolvePluginEntry(pluginDir: string): Promise<string> {
   if (existsSync(manifestPath)) {
     let main: unknown;
     try {
-      main = (JSON.parse(await readFile(manifestPath, 'utf8')) as { main?: unknown }).main;
+      main = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { main?: unknown }).main;
     } catch (error) {
       throw new PluginLoadError(`package.json of ${pluginDir} is not valid JSON: ${errorMessage(error)}`, { cause: error });
     }

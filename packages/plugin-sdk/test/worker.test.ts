@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -8,14 +9,18 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const SRC = join(import.meta.dirname, '..', 'src');
+const BUILT = join(import.meta.dirname, '..', 'dist', 'worker.js');
 // The worker from its TypeScript sources: Node's type stripping (or tsx where Node lacks it) plus the SDK's own preload.
-const NODE_ARGS = [
+const SOURCE_ARGS = [
   '--conditions=@exlab/source',
   ...(process.features.typescript ? [] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href]),
   '--import',
   pathToFileURL(join(SRC, 'register.ts')).href,
   join(SRC, 'worker.ts'),
 ];
+// What the host runs: the built single-file worker, with no preload (the build runs before the tests in CI).
+const BUILT_ARGS = [BUILT];
+let NODE_ARGS = SOURCE_ARGS;
 
 let dir: string;
 const children: ChildProcessWithoutNullStreams[] = [];
@@ -83,7 +88,15 @@ async function runWorker(line: string): Promise<{ code: number | null; stdout: s
   return { code, stdout, stderr };
 }
 
-describe('worker process (A6-A8)', () => {
+describe.each([
+  { runtime: 'sources', args: SOURCE_ARGS, missing: false },
+  { runtime: 'built dist/worker.js', args: BUILT_ARGS, missing: !existsSync(BUILT) },
+])('worker process from $runtime (A6-A8)', ({ args, missing }) => {
+  beforeEach(({ skip }) => {
+    if (missing) skip('the SDK is not built');
+    NODE_ARGS = args;
+  });
+
   it('imports a plugin without node_modules, keeps stdout for the one result frame and sends noise and logs to stderr', async () => {
     const pluginDir = await plugin(
       'hello',
@@ -175,6 +188,27 @@ export class Plugin extends Base {
     expect(JSON.parse(stdout).errors[0]).toMatch(/^import_failed: .*cannot load vendor sdk/);
   });
 
+  it('reads a request that arrives in pieces and writes a result frame larger than a pipe buffer whole', async () => {
+    const pluginDir = await plugin(
+      'big',
+      `export class Plugin extends Base {
+  transform(file) { return Array.from({ length: 2000 }, (_, i) => ({ path: file, kind: 'modify', summary: 'change ' + i + ' ' + 'x'.repeat(100) })); }
+}`,
+    );
+    const file = join(dir, 'a.txt');
+    const child = startWorker();
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const line = `${JSON.stringify(request(pluginDir, [file]))}\n`;
+    child.stdin.write(line.slice(0, 40));
+    setImmediate(() => child.stdin.end(line.slice(40)));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(stdout.length).toBeGreaterThan(200_000);
+    const frame = JSON.parse(stdout) as { per_file: { changes: unknown[] }[] };
+    expect(frame.per_file[0]?.changes).toHaveLength(2000);
+  });
+
   it('finds the entry from package.json main', async () => {
     const pluginDir = join(dir, 'with-main');
     await mkdir(join(pluginDir, 'lib'), { recursive: true });
@@ -186,4 +220,22 @@ export class Plugin extends Base {
     const { code } = await runWorker(JSON.stringify(request(pluginDir, [join(dir, 'a.txt')])));
     expect(code).toBe(0);
   });
+});
+
+describe('the built worker', () => {
+  it.skipIf(!existsSync(BUILT))(
+    'resolves @exlab/plugin-sdk in a plugin to the worker module itself, so plugin and worker share one SDK',
+    async () => {
+      NODE_ARGS = BUILT_ARGS;
+      const pluginDir = await plugin(
+        'same',
+        `export class Plugin extends Base {
+  transform(file, ctx) { ctx.logger.info(import.meta.resolve('@exlab/plugin-sdk')); }
+}`,
+      );
+      const { code, stderr } = await runWorker(JSON.stringify(request(pluginDir, [join(dir, 'a.txt')])));
+      expect(code).toBe(0);
+      expect(stderr).toContain(`"message":${JSON.stringify(pathToFileURL(BUILT).href)}`);
+    },
+  );
 });

@@ -554,7 +554,7 @@ export async function pluginsNewCommand(name: string, flags: PluginsNewFlags, ou
     return COMMAND_USAGE_EXIT;
   }
   const runtime = resolveWorkerRuntime();
-  for (const [path, content] of Object.entries(scaffoldFiles(name, runtime.nodeArgs))) {
+  for (const [path, content] of Object.entries(scaffoldFiles(name, runtime.sdkArgs))) {
     await writeFileAtomic(join(target, path), content);
   }
   output.out(`Created plugin ${name} in ${target}`);

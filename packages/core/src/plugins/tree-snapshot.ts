@@ -3,7 +3,8 @@
  * plugin changed, and restoring the paths plugins must not touch (README.md,
  * .exlab-answers.yml, anything under .exlab-wizard/).
  */
-import { lstat, mkdir, readdir, readFile, rm, utimes } from 'node:fs/promises';
+import { lstatSync, readdirSync, readFileSync, type Dirent, type Stats } from 'node:fs';
+import { mkdir, rm, utimes } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { FILE_NAMES, PLUGIN_LIMITS } from '../constants/index.js';
 import { writeFileAtomic } from '../io/index.js';
@@ -44,29 +45,72 @@ export function relativePosix(root: string, path: string): string {
   return relative(root, path).split(sep).join('/');
 }
 
+/** Longest stretch of synchronous file-system work before the walk lets the event loop run. */
+const WALK_SLICE_MS = 4;
+
+/** Lets timers and I/O callbacks of the host run. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolveYield) => setImmediate(resolveYield));
+}
+
 /**
- * Visits every file under `dir`. The entries of a folder are visited side by side (the visits
- * only stat and read), so a run of a few hundred small files costs a few fs round trips, not one
- * per file in a row.
+ * Visits every file under `root` (anything that is not a folder, symlinks included, as lstat
+ * sees it). The walk stats and reads with synchronous calls, which cost a few microseconds each
+ * on a local disk where each promise-based call costs a thread-pool round trip and its promise,
+ * and it yields to the event loop every few milliseconds so that a large tree or a slow disk does
+ * not stall the host. It starts after a yield: the caller's synchronous work (spawning the
+ * worker the snapshot runs beside) goes first.
  */
-async function walk(root: string, dir: string, visit: (relativePath: string, absolute: string) => Promise<void>): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  await Promise.all(
-    entries.map((entry) => {
+async function walk(root: string, visit: (relativePath: string, absolute: string) => void): Promise<void> {
+  const folders = [root];
+  await yieldToEventLoop();
+  let sliceStart = performance.now();
+  while (folders.length > 0) {
+    const dir = folders.pop() as string;
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
       const absolute = join(dir, entry.name);
-      return entry.isDirectory() ? walk(root, absolute, visit) : visit(relativePosix(root, absolute), absolute);
-    }),
-  );
+      if (entry.isDirectory()) folders.push(absolute);
+      else visit(relativePosix(root, absolute), absolute);
+      if (performance.now() - sliceStart >= WALK_SLICE_MS) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
+    }
+  }
+}
+
+/** lstat, or null when the path is gone or unreadable. */
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The bytes of a file, or null when it cannot be read. */
+function bytesOrNull(path: string): Buffer | null {
+  try {
+    return readFileSync(path);
+  } catch {
+    return null;
+  }
 }
 
 /** Records every file under `root`: size, mtime, and the bytes of small and forbidden files. */
 export async function takeSnapshot(root: string): Promise<TreeSnapshot> {
   const files = new Map<string, FileState>();
-  await walk(root, root, async (path, absolute) => {
-    const stats = await lstat(absolute).catch(() => null);
+  await walk(root, (path, absolute) => {
+    const stats = lstatOrNull(absolute);
     if (stats === null) return;
     const keepBytes = stats.isFile() && (stats.size <= PLUGIN_LIMITS.snapshotContentMaxBytes || isForbiddenPath(path));
-    const content = keepBytes ? await readFile(absolute).catch(() => null) : null;
+    const content = keepBytes ? bytesOrNull(absolute) : null;
     files.set(path, { size: stats.size, mtimeMs: stats.mtimeMs, mode: stats.mode, content });
   });
   return { root, files };
@@ -76,21 +120,21 @@ export async function takeSnapshot(root: string): Promise<TreeSnapshot> {
 export async function diffSnapshot(snapshot: TreeSnapshot): Promise<TreeChanges> {
   const changed = new Set<string>();
   const seen = new Set<string>();
-  await walk(snapshot.root, snapshot.root, async (path, absolute) => {
+  await walk(snapshot.root, (path, absolute) => {
     seen.add(path);
     const before = snapshot.files.get(path);
     if (before === undefined) {
       changed.add(path);
       return;
     }
-    const stats = await lstat(absolute).catch(() => null);
+    const stats = lstatOrNull(absolute);
     if (stats === null) return;
     if (stats.size !== before.size || stats.mtimeMs !== before.mtimeMs) {
       changed.add(path);
       return;
     }
     if (before.content !== null) {
-      const now = await readFile(absolute).catch(() => null);
+      const now = bytesOrNull(absolute);
       if (now === null || !now.equals(before.content)) changed.add(path);
     }
   });

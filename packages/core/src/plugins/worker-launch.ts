@@ -19,6 +19,8 @@ export interface WorkerRuntime {
   entry: string;
   /** Node flags placed before the script (preloads, conditions). */
   nodeArgs: string[];
+  /** Node flags that make `@exlab/plugin-sdk` resolvable in any script (the SDK's `register` preload), e.g. a plugin's own tests. */
+  sdkArgs: string[];
 }
 
 /** URL of tsx's ESM loader, for a Node without built-in type stripping. */
@@ -28,20 +30,19 @@ function tsxLoaderUrl(from: string): string {
 
 /**
  * The runtime for a given worker script: a `.ts` script runs from sources with
- * `--conditions=@exlab/source` (Node's type stripping where present, else the tsx loader);
- * a `.js` script runs as is. The `register` preload beside the script makes
- * `@exlab/plugin-sdk` resolvable from any plugin folder.
+ * `--conditions=@exlab/source` (Node's type stripping where present, else the tsx loader) and the
+ * `register` preload beside it, which makes `@exlab/plugin-sdk` resolvable from any plugin folder
+ * and maps the sources' `./x.js` imports to `./x.ts`; a built `.js` worker runs alone, as it
+ * installs that resolution itself (one module to load per worker start, no preload).
  */
 export function workerRuntimeFor(entry: string): WorkerRuntime {
-  const source = entry.endsWith('.ts');
-  const register = join(dirname(entry), source ? 'register.ts' : 'register.js');
-  const nodeArgs: string[] = [];
-  if (source) {
-    nodeArgs.push('--conditions=@exlab/source');
-    if (!process.features.typescript) nodeArgs.push('--import', tsxLoaderUrl(entry));
+  if (!entry.endsWith('.ts')) {
+    return { kind: 'dist', entry, nodeArgs: [], sdkArgs: ['--import', pathToFileURL(join(dirname(entry), 'register.js')).href] };
   }
-  nodeArgs.push('--import', pathToFileURL(register).href);
-  return { kind: source ? 'source' : 'dist', entry, nodeArgs };
+  const nodeArgs = ['--conditions=@exlab/source'];
+  if (!process.features.typescript) nodeArgs.push('--import', tsxLoaderUrl(entry));
+  nodeArgs.push('--import', pathToFileURL(join(dirname(entry), 'register.ts')).href);
+  return { kind: 'source', entry, nodeArgs, sdkArgs: nodeArgs };
 }
 
 /** The SDK's worker: built `dist/worker.js` when it exists, else `src/worker.ts`. */
@@ -49,7 +50,7 @@ export function resolveWorkerRuntime(workerEntry?: string): WorkerRuntime {
   if (workerEntry !== undefined) return workerRuntimeFor(workerEntry);
   const sdkDir = dirname(createRequire(import.meta.url).resolve('@exlab/plugin-sdk/package.json'));
   const built = join(sdkDir, 'dist', 'worker.js');
-  if (existsSync(built) && existsSync(join(sdkDir, 'dist', 'register.js'))) return workerRuntimeFor(built);
+  if (existsSync(built)) return workerRuntimeFor(built);
   return workerRuntimeFor(join(sdkDir, 'src', 'worker.ts'));
 }
 

@@ -18,6 +18,24 @@ async function runOne(fixture: string, options: { validateInWorker?: boolean } =
   return { record: result.applied[0]!, text: await readFile(join(dst, 'notes.txt'), 'utf8'), logger, logDir };
 }
 
+describe('files_affected (A11)', () => {
+  it('lists a same-size rewrite, a file created in new nested folders and a deleted file, and none of 600 untouched ones', async () => {
+    const { host } = await hostWith(['tree_editor']);
+    const files: Record<string, string> = { 'deep/a/target.edit': 'A', 'deep/a/doomed.txt': 'bye\n' };
+    for (let i = 0; i < 600; i += 1) files[`bulk/${i % 7}/file-${i}.dat`] = `row ${i}\n`;
+    const dst = await runFolder(files);
+    const { applied } = await host.runPass(pass(dst, ['deep/a/target.edit']));
+    expect(applied).toMatchObject([
+      {
+        plugin: 'tree_editor',
+        status: 'success',
+        files_affected: ['deep/a/doomed.txt', 'deep/a/new/deeper/made.txt', 'deep/a/target.edit'],
+      },
+    ]);
+    expect(await readFile(join(dst, 'deep', 'a', 'target.edit'), 'utf8')).toBe('B');
+  });
+});
+
 describe('plugin outcomes (A10)', () => {
   it('hello: success, its write present, files_affected and isolation recorded', async () => {
     const { record, text } = await runOne('hello');

@@ -97,6 +97,8 @@ export class CreationJob {
   readonly #deps: CreationJobDeps;
   readonly #running = new Set<Promise<unknown>>();
   #firstCreated: string | undefined;
+  /** The equipment.json write started during post-validation. */
+  #equipmentRecord: Promise<string | null> | undefined;
 
   constructor(sessionId: string, deps: CreationJobDeps) {
     this.sessionId = sessionId;
@@ -233,6 +235,8 @@ export class CreationJob {
   async postValidate(signal: AbortSignal): Promise<void> {
     const plan = this.#plan();
     signal.throwIfAborted();
+    // equipment.json records the equipment, not this run, so it is written while the tree is checked.
+    this.#equipmentRecord = this.track(() => this.#writeEquipmentRecord());
     this.findings = await this.#deps.ports.validator.checkTree({
       config: plan.config,
       tree: this.#tree(),
@@ -289,8 +293,9 @@ export class CreationJob {
     this.result = { path: plan.destination, sync_status: syncStatus, blocked: this.blocked, findings: this.findings };
   }
 
-  // The run-kind marker and equipment.json describe folders that now hold a published creation; a
-  // failed write is a warning (§8), never a failed creation of a tree that is already in place.
+  // The run-kind marker records a run, so it follows the publish; equipment.json (started during
+  // post-validation) only describes the equipment. A failed write is a warning (§8), never a failed
+  // creation of a tree that is already in place.
   async #writeFolderRecords(): Promise<void> {
     const plan = this.#plan();
     const { cache } = this.#deps.ports;
@@ -305,21 +310,29 @@ export class CreationJob {
       }
     };
     const equipment = async (): Promise<void> => {
-      const record = {
-        id: plan.equipment.id,
-        label: plan.equipment.label,
-        configuredLocalRoot: plan.equipment.local_root ?? plan.config.paths.local_root,
-        configuredNasRoot: plan.equipment.nas_root,
-      };
-      try {
-        await this.#deps.equipmentWrites.write(plan.equipmentDirectory, plan.createdAt, (at) =>
-          cache.writeEquipmentJson(plan.equipmentDirectory, record, at),
-        );
-      } catch (error) {
-        this.#warn(`could not write equipment.json: ${describeError(error)}`, 'queueing_nas_sync');
-      }
+      const failure = await (this.#equipmentRecord ?? this.#writeEquipmentRecord());
+      if (failure !== null) this.#warn(failure, 'queueing_nas_sync');
     };
     await Promise.all([marker(), equipment()]);
+  }
+
+  /** Rewrites equipment.json (core.md F7); resolves with the warning to give when it failed, never rejects. */
+  async #writeEquipmentRecord(): Promise<string | null> {
+    const plan = this.#plan();
+    const record = {
+      id: plan.equipment.id,
+      label: plan.equipment.label,
+      configuredLocalRoot: plan.equipment.local_root ?? plan.config.paths.local_root,
+      configuredNasRoot: plan.equipment.nas_root,
+    };
+    try {
+      await this.#deps.equipmentWrites.write(plan.equipmentDirectory, plan.createdAt, (at) =>
+        this.#deps.ports.cache.writeEquipmentJson(plan.equipmentDirectory, record, at),
+      );
+      return null;
+    } catch (error) {
+      return `could not write equipment.json: ${describeError(error)}`;
+    }
   }
 
   #warn(message: string, phase: 'queueing_nas_sync'): void {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SessionHandleSchema } from '@exlab/core/schemas';
 import { EQUIPMENT_ID, createTestLab, installPlugins, listTree, type TestLab } from '../../controller/test/support/lab.js';
@@ -114,6 +115,15 @@ describe('exlab create run (no tray running: in this process)', () => {
     expect(await readFile(join(RUN(), 'settings', 'acquisition.yaml'), 'utf8')).toContain(
       'sample_id: "S-777"\nobjective_lens: "40x oil"\nlaser_power_pct: 9\n',
     );
+    // The run waits in the tray's NAS sync queue for the next start.
+    const queue = new DatabaseSync(join(sb.stateDir, 'sync_queue.db'), { readOnly: true });
+    try {
+      expect(queue.prepare('SELECT run_path, state, equipment_id FROM jobs').all()).toEqual([
+        { run_path: RUN(), state: 'queued', equipment_id: EQUIPMENT_ID },
+      ]);
+    } finally {
+      queue.close();
+    }
   });
 
   it('prints the final session snapshot with --json', async () => {

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { access, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveAppDirs } from '@exlab/core/paths';
 import { findExecutable, isProcessAlive, readProcessStartToken, readServerInfo } from '@exlab/core/process';
@@ -522,6 +523,17 @@ describe('exlab stop during a NAS push', () => {
       await groupGone(tray.pid);
       expect(await pidsWithArg(started)).toEqual([]);
       expect(JSON.parse(await readFile(join(run, '.exlab-wizard', 'creation.json'), 'utf8'))).toMatchObject({ sync_status: 'pending' });
+      // The stopped push is back in the queue as it was: no failure counted against it.
+      const queue = new DatabaseSync(join(sb.stateDir, 'sync_queue.db'), { readOnly: true });
+      try {
+        expect(queue.prepare('SELECT state, attempts, last_error FROM jobs WHERE run_path = ?').get(run)).toEqual({
+          state: 'queued',
+          attempts: 0,
+          last_error: null,
+        });
+      } finally {
+        queue.close();
+      }
 
       const second = await startSmoke(sb, env, ['--config', lab.configPath]);
       const next = await until('the new server.json', () => serverInfoOf(sb.stateDir, second.pid));

@@ -129,7 +129,7 @@ describe('GET /api/v1/health components', () => {
       queue_depth: 0,
       in_flight: 0,
       failed: 2,
-      reason: '2 NAS sync jobs failed; retry from Problems',
+      reason: '2 NAS sync jobs failed; app.log says why',
     });
     stats = { queue_depth: 0, in_flight: 0, error: 'node:sqlite is missing' };
     const broken = await health(server);

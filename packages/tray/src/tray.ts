@@ -365,6 +365,8 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
       promptAnswerMs: hooks.promptAnswerMs,
       onQuitStarted: () => {
         shuttingDown = true;
+        // The drain waits for the push in hand only; queued jobs stay for the next start.
+        nasSync?.pause();
       },
       prompt: (message, signal) => {
         if (ui !== undefined && ui.connected() > 0) return ui.askForceQuit(message, signal);

@@ -1,6 +1,8 @@
 import { createInterface } from 'node:readline/promises';
-import { createDefaultController, type CreationController } from '@exlab/controller';
-import { EXIT_CODES, PHASES, type Phase } from '@exlab/core/constants';
+import { join } from 'node:path';
+import { coreNasSync, createDefaultController, type CreationController } from '@exlab/controller';
+import { NasSync } from '@exlab/core/sync';
+import { EXIT_CODES, FILE_NAMES, PHASES, type Phase } from '@exlab/core/constants';
 import { describeError, ExLabError } from '@exlab/core/errors';
 import { readOfflineCatalogue } from '@exlab/core/lims';
 import { createNullLogger } from '@exlab/core/logging';
@@ -252,13 +254,17 @@ async function follow(session: FollowedSession, output: Output, json: boolean, t
 async function createInProcess(
   request: RunCreateRequestInput | ProjectCreateRequestInput,
   lab: LabConfig,
+  stateDir: string,
   output: Output,
   json: boolean,
   terminal: PromptTerminal | null,
 ): Promise<number> {
   let controller: CreationController | undefined;
+  // The run joins the tray's NAS sync queue; the tray pushes it when it next runs (no worker here).
+  const sync = NasSync.open({ queuePath: join(stateDir, FILE_NAMES.syncQueue), getConfig: () => lab.config });
+  sync.catch(() => undefined);
   try {
-    controller = await createDefaultController(lab.config, { gc: false, logger: createNullLogger() });
+    controller = await createDefaultController(lab.config, { gc: false, logger: createNullLogger(), ports: { sync: coreNasSync(sync) } });
     for (const swept of controller.interruptedCreations)
       output.err(`warning: removed the leftover of an interrupted creation: ${swept.path}`);
     const running = controller;
@@ -276,6 +282,10 @@ async function createInProcess(
     );
   } finally {
     await controller?.close();
+    await sync.then(
+      (opened) => opened.stop(),
+      () => undefined,
+    );
   }
 }
 
@@ -345,7 +355,7 @@ async function create(
     }
     const lab = await labConfigOrUsage(flags.config, env);
     output.err(`Using ${lab.origin}: ${lab.path}`);
-    return await createInProcess(request, lab, output, flags.json === true, terminal);
+    return await createInProcess(request, lab, stateDir, output, flags.json === true, terminal);
   } finally {
     terminal?.close();
   }

@@ -363,6 +363,7 @@ export const SYNC_FAILURE_KINDS = [
   'transport_missing',
   'transport_unavailable',
   'local_error',
+  'nas_root_invalid',
 ] as const;
 /** A NAS sync failure kind. */
 export type SyncFailureKind = (typeof SYNC_FAILURE_KINDS)[number];

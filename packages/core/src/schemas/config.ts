@@ -85,10 +85,17 @@ export const BandwidthSchema = block({
 /** A bandwidth limit. */
 export type Bandwidth = z.infer<typeof BandwidthSchema>;
 
+/** An absolute folder: `/...`, `C:\\...` or `C:/...`, or a `\\\\server\\share` path. */
+const ABSOLUTE_PATH = /^(\/|[A-Za-z]:[\\/]|\\\\)/;
+
 /** rclone transport: a remote from rclone.conf and the path under it. */
 export const RcloneTransportSchema = block({
   type: z.literal('rclone'),
-  rclone_remote: requiredText(),
+  // A leading "-" would be read as an option of rclone; ":" ends a remote's name.
+  rclone_remote: requiredText().regex(
+    /^[^-:][^:]*$/,
+    'must be the name of a remote in rclone.conf, such as lab-nas (no ":", not starting with "-")',
+  ),
   rclone_remote_path: requiredText(),
   bandwidth: BandwidthSchema.optional(),
 });
@@ -96,7 +103,7 @@ export const RcloneTransportSchema = block({
 /** rsync over SSH with key authentication only (§7.1). */
 export const RsyncSshTransportSchema = block({
   type: z.literal('rsync_ssh'),
-  ssh_target: requiredText(),
+  ssh_target: requiredText().regex(/^[^-\s]\S*$/, 'must be user@host, such as sync@nas01 (no spaces, not starting with "-")'),
   ssh_key_path: requiredText().default(CONFIG_DEFAULTS.sshKeyPath),
   remote_path: requiredText(),
   bandwidth: BandwidthSchema.optional(),
@@ -105,7 +112,7 @@ export const RsyncSshTransportSchema = block({
 /** Our addition: a NAS share mounted on this workstation at `path`, pushed with rsync (docs/decisions.md). */
 export const LocalTransportSchema = block({
   type: z.literal('local'),
-  path: requiredText(),
+  path: requiredText().regex(ABSOLUTE_PATH, 'must be the absolute path of the mounted NAS share, such as /mnt/nas/lab'),
   bandwidth: BandwidthSchema.optional(),
 });
 
@@ -320,11 +327,44 @@ export const ConfigSchema = block({
       retain_hours: z.number().int().min(1).default(CONFIG_DEFAULTS.stagingCleanup.retainHours),
     }).prefault({}),
   }).prefault({}),
-});
+}).superRefine((config, ctx) => checkNasOverlap(config, ctx), evenIfInvalid);
 /** A loaded config.yaml with every default applied. */
 export type Config = z.output<typeof ConfigSchema>;
 /** config.yaml as written by a person or a client (blocks and defaulted fields may be left out). */
 export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** `path` with forward slashes, no doubled or trailing separator, for comparing folders. */
+function folderKey(path: string): string {
+  return path
+    .replace(/\\/g, '/')
+    .replace(/\/{2,}/g, '/')
+    .replace(/(.)\/$/, '$1');
+}
+
+/** True when one folder is the other or holds it. */
+function foldersOverlap(a: string, b: string): boolean {
+  const [x, y] = [folderKey(a), folderKey(b)];
+  return x === y || x.startsWith(`${y === '/' ? '' : y}/`) || y.startsWith(`${x === '/' ? '' : x}/`);
+}
+
+// A mounted-share NAS folder that is, holds or sits in the equipment's own folder would be a copy of a run onto itself.
+function checkNasOverlap(config: unknown, ctx: z.RefinementCtx): void {
+  if (!isRecord(config) || !Array.isArray(config.equipment)) return;
+  const paths = isRecord(config.paths) ? config.paths : {};
+  config.equipment.forEach((entry: unknown, index: number) => {
+    if (!isRecord(entry) || !isRecord(entry.transport) || entry.transport.type !== 'local') return;
+    const nas = entry.transport.path;
+    const local = typeof entry.local_root === 'string' && entry.local_root !== '' ? entry.local_root : paths.local_root;
+    if (typeof nas !== 'string' || nas.trim() === '' || typeof local !== 'string' || local.trim() === '') return;
+    if (foldersOverlap(nas.trim(), local.trim())) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['equipment', index, 'transport', 'path'],
+        message: `overlaps the equipment's local folder ${local.trim()}; the NAS copy must be in another folder (the mounted share)`,
+      });
+    }
+  });
+}
 
 /** The configuration an empty config.yaml stands for. */
 export function defaultConfig(): Config {

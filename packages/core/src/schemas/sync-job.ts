@@ -27,6 +27,8 @@ export const SyncJobSchema = z.strictObject({
   enqueued_at: UtcTimestampSchema,
   /** creation.json `paths.nas`, for people to read; the transport decides where files go. */
   nas_path: z.string(),
+  /** Verifications that found the NAS copy different since the job was last queued (§7.1.5: the second fails it). */
+  mismatches: z.number().int().min(0),
 });
 /** One NAS sync job. */
 export type SyncJob = z.infer<typeof SyncJobSchema>;

@@ -1,13 +1,15 @@
-import { lstat, readdir, rm } from 'node:fs/promises';
+import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FILE_NAMES } from '../constants/index.js';
 import { parseUtcTimestamp, type Config, type SyncJob, type ValidationOverride } from '../schemas/index.js';
+import type { ScannedFolder } from './manifest.js';
 
 /** Why a verified job may not (yet) have its local copy removed; null when it may. */
 export type CleanupHold =
   | { reason: 'verify_passes'; detail: string }
   | { reason: 'min_age'; detail: string; until: Date }
-  | { reason: 'override_revoked'; detail: string };
+  | { reason: 'override_revoked'; detail: string }
+  | { reason: 'not_carried'; detail: string };
 
 /**
  * Interlocks 1, 2 and 4 of §7.1.6 (S8) at `now`: enough verification passes, the last one at
@@ -41,45 +43,62 @@ export function cleanupHold(
   return null;
 }
 
-/** What a cleanup removed. */
+/** What a cleanup removed, and what it left because it changed after the verification. */
 export interface CleanupReport {
   files: number;
   bytes: number;
-  /** True when the whole folder went (`retain_cache: false`). */
+  /** Files that changed or appeared after they were hashed: kept, never deleted. */
+  kept: string[];
+  /** True when the run folder itself is gone (`retain_cache: false` and nothing kept). */
   folderRemoved: boolean;
 }
 
 /**
- * Removes a synced run's local data (§7.1.10): everything but `.exlab-wizard/` when `retainCache`
- * (metadata-only retention, the default), or the whole folder. Counts files and bytes first.
+ * Removes a synced run's local data (§7.1.10) file by file: only the files `scanned` hashed (and
+ * the NAS was found to hold), and only while each is still the file that was hashed (same device,
+ * inode, size and modification time). Anything written or changed meanwhile is kept and reported.
+ * Folders left empty are removed; `.exlab-wizard/` stays unless `scanned` covered it
+ * (`retain_cache: false`), and the run folder goes only when nothing is left in it.
  */
-export async function removeRunData(dir: string, retainCache: boolean): Promise<CleanupReport> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const removed = retainCache ? entries.filter((entry) => entry.name !== FILE_NAMES.cacheDir) : entries;
-  let files = 0;
-  let bytes = 0;
-  for (const entry of removed) {
-    const counted = await countTree(join(dir, entry.name));
-    files += counted.files;
-    bytes += counted.bytes;
+export async function removeVerifiedFiles(dir: string, scanned: ScannedFolder, signal?: AbortSignal): Promise<CleanupReport> {
+  const report: CleanupReport = { files: 0, bytes: 0, kept: [], folderRemoved: false };
+  for (const [path, identity] of scanned.files) {
+    signal?.throwIfAborted();
+    const absolute = join(dir, ...path.split('/'));
+    const now = await lstat(absolute).catch(() => null);
+    if (now === null) continue;
+    if (
+      !now.isFile() ||
+      now.dev !== identity.dev ||
+      now.ino !== identity.ino ||
+      now.size !== identity.size ||
+      now.mtimeMs !== identity.mtimeMs
+    ) {
+      report.kept.push(path);
+      continue;
+    }
+    await unlink(absolute);
+    report.files += 1;
+    report.bytes += identity.size;
   }
-  if (retainCache) {
-    for (const entry of removed) await rm(join(dir, entry.name), { recursive: true, force: true });
-  } else {
-    await rm(dir, { recursive: true, force: true });
-  }
-  return { files, bytes, folderRemoved: !retainCache };
+  const keepCache = ![...scanned.files.keys()].some((path) => path.startsWith(`${FILE_NAMES.cacheDir}/`));
+  await removeEmptyFolders(dir, keepCache);
+  if (!keepCache)
+    report.folderRemoved = await rmdir(dir).then(
+      () => true,
+      () => false,
+    );
+  return report;
 }
 
-async function countTree(path: string): Promise<{ files: number; bytes: number }> {
-  const info = await lstat(path);
-  if (!info.isDirectory()) return { files: 1, bytes: info.size };
-  let files = 0;
-  let bytes = 0;
-  for (const entry of await readdir(path)) {
-    const counted = await countTree(join(path, entry));
-    files += counted.files;
-    bytes += counted.bytes;
+// Deepest first; a folder that is not empty (something kept or new) stays, as does the cache folder when kept.
+async function removeEmptyFolders(dir: string, keepCache: boolean): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    if (keepCache && entry.name === FILE_NAMES.cacheDir) continue;
+    const child = join(dir, entry.name);
+    await removeEmptyFolders(child, false);
+    await rmdir(child).catch(() => undefined);
   }
-  return { files, bytes };
 }

@@ -28,6 +28,7 @@ export {
   type PushRequest,
 } from './transport.js';
 export {
+  scanFolder,
   localManifest,
   formatChecksums,
   parseChecksums,
@@ -35,8 +36,11 @@ export {
   sha256File,
   type HashManifest,
   type ManifestComparison,
+  type ScannedFolder,
+  type ScanOptions,
+  type FileIdentity,
 } from './manifest.js';
 export { uploadLimitAt, bwlimitKiB } from './bandwidth.js';
-export { cleanupHold, removeRunData, type CleanupHold, type CleanupReport } from './cleanup.js';
+export { cleanupHold, removeVerifiedFiles, type CleanupHold, type CleanupReport } from './cleanup.js';
 export { copyFolder, type FolderCopyReport } from './folder-copy.js';
 export { runCommand, describeOutcome, type CommandOutcome, type RunCommandOptions } from './run-command.js';

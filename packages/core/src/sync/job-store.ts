@@ -7,8 +7,30 @@ import { SYNC_JOB_STATES, type SyncJobState } from '../constants/index.js';
 import { ExLabError } from '../errors/index.js';
 import { SyncJobSchema, type SyncJob } from '../schemas/index.js';
 
-/** The queue's table layout; bump with a migration when a column is added (§7.1.1, S1). */
-const SCHEMA_VERSION = 1;
+/** The queue's table layout; bump with a migration when a column is added (§7.1.1, S1). 2 added `mismatches`. */
+const SCHEMA_VERSION = 2;
+
+/**
+ * Columns a queue may lack (one written by an older version, or by the Python app, whose S1
+ * layout has neither `level` nor the error detail), with the definition each is added with.
+ */
+const ADDED_COLUMNS: Readonly<Record<string, string>> = {
+  level: "TEXT NOT NULL DEFAULT 'run'",
+  last_error_detail: 'TEXT',
+  mismatches: 'INTEGER NOT NULL DEFAULT 0',
+  nas_path: "TEXT NOT NULL DEFAULT ''",
+  verify_passes: 'INTEGER NOT NULL DEFAULT 0',
+  attempts: 'INTEGER NOT NULL DEFAULT 0',
+  last_attempt_at: 'TEXT',
+  next_attempt_at: 'TEXT',
+  last_error: 'TEXT',
+  verified_at: 'TEXT',
+};
+/** Columns without which a table is not a NAS sync queue at all. */
+const REQUIRED_COLUMNS = ['id', 'run_path', 'equipment_id', 'state', 'enqueued_at'];
+
+/** How long a statement waits for another process's write lock; the worker retries later instead of blocking the tray. */
+const BUSY_TIMEOUT_MS = 250;
 
 const CREATE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -25,8 +47,18 @@ CREATE TABLE IF NOT EXISTS jobs (
   verify_passes INTEGER NOT NULL DEFAULT 0,
   verified_at TEXT,
   enqueued_at TEXT NOT NULL,
-  nas_path TEXT NOT NULL DEFAULT ''
+  nas_path TEXT NOT NULL DEFAULT '',
+  mismatches INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS unreadable_jobs (
+  id TEXT,
+  moved_at TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  row_json TEXT NOT NULL
+);
+`;
+
+const CREATE_INDEXES = `
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE INDEX IF NOT EXISTS jobs_next_attempt ON jobs(next_attempt_at);
 `;
@@ -52,6 +84,7 @@ export type SyncJobPatch = Partial<
     | 'verify_passes'
     | 'verified_at'
     | 'equipment_id'
+    | 'mismatches'
   >
 >;
 
@@ -67,6 +100,7 @@ const PATCH_COLUMNS = [
   'verify_passes',
   'verified_at',
   'equipment_id',
+  'mismatches',
 ] as const satisfies readonly (keyof SyncJobPatch)[];
 
 /**
@@ -84,11 +118,14 @@ export class SyncJobStore {
     this.#db = db;
   }
 
-  /** Opens (creating when missing) the queue at `path`. */
+  /**
+   * Opens (creating when missing) the queue at `path`, adding the columns an older layout lacks.
+   * A queue from a newer app, or a table that is not a queue, is refused and left as it is.
+   */
   static async open(path: string): Promise<SyncJobStore> {
     const sqlite = await loadSqlite();
     await mkdir(dirname(path), { recursive: true });
-    const db = new sqlite.DatabaseSync(path, { timeout: 5_000 });
+    const db = new sqlite.DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
     try {
       db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
       const version = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
@@ -100,6 +137,8 @@ export class SyncJobStore {
         );
       }
       db.exec(CREATE_SCHEMA);
+      migrate(db, path);
+      db.exec(CREATE_INDEXES);
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     } catch (error) {
       db.close();
@@ -210,7 +249,35 @@ export class SyncJobStore {
         : this.#db
             .prepare(`SELECT * FROM jobs WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY enqueued_at, rowid`)
             .all(...states);
-    return rows.map((row) => rowToJob(row) as SyncJob);
+    return rows.flatMap((row) => {
+      const parsed = parseRow(row);
+      return parsed.ok ? [parsed.job] : [];
+    });
+  }
+
+  /**
+   * Moves a row that does not read as a job (a damaged file, a value an older or foreign writer
+   * left) out of the queue into `unreadable_jobs`, with the reason, so the worker goes on with the
+   * others. Returns the run path it named, when it had one.
+   */
+  setAside(id: string, reason: string, now: string): string | null {
+    const row = this.#statement('SELECT * FROM jobs WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    if (row === undefined) return null;
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      this.#statement('INSERT INTO unreadable_jobs (id, moved_at, reason, row_json) VALUES (?, ?, ?, ?)').run(
+        id,
+        now,
+        reason,
+        JSON.stringify(row),
+      );
+      this.#statement('DELETE FROM jobs WHERE id = ?').run(id);
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+    return typeof row.run_path === 'string' ? row.run_path : null;
   }
 
   /** Closes the database; the store is unusable afterwards. */
@@ -230,21 +297,41 @@ export class SyncJobStore {
 
 const SQLITE_CONSTRAINT_UNIQUE = 2067;
 
+function parseRow(row: unknown): { ok: true; job: SyncJob } | { ok: false; id: string | null; reason: string } {
+  const record = { ...(row as Record<string, unknown>) };
+  for (const column of ['attempts', 'verify_passes', 'mismatches'] as const) record[column] = Number(record[column]);
+  const parsed = SyncJobSchema.safeParse(record);
+  if (parsed.success) return { ok: true, job: parsed.data };
+  const issue = parsed.error.issues[0];
+  const reason = `${issue?.path.join('.') || 'row'}: ${issue?.message ?? 'invalid'}`;
+  return { ok: false, id: typeof record.id === 'string' ? record.id : null, reason };
+}
+
 function rowToJob(row: unknown): SyncJob | undefined {
   if (row === undefined) return undefined;
-  const record = { ...(row as Record<string, unknown>) };
-  for (const column of ['attempts', 'verify_passes'] as const) record[column] = Number(record[column]);
-  const parsed = SyncJobSchema.safeParse(record);
-  if (!parsed.success) {
+  const parsed = parseRow(row);
+  if (parsed.ok) return parsed.job;
+  throw new ExLabError('sync_queue_invalid', `A NAS sync queue row does not read as a job (${parsed.reason}).`, {
+    details: { id: parsed.id, reason: parsed.reason },
+  });
+}
+
+// Adds the columns an older or foreign layout lacks; a table missing a required column is not a queue.
+function migrate(db: DatabaseSync, path: string): void {
+  const present = new Set((db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[]).map((column) => column.name));
+  const missing = REQUIRED_COLUMNS.filter((column) => !present.has(column));
+  if (missing.length > 0) {
     throw new ExLabError(
       'sync_queue_invalid',
-      `A NAS sync queue row does not read as a job: ${parsed.error.issues[0]?.message ?? 'invalid row'}.`,
+      `${path} has a jobs table without ${missing.join(', ')}; it is not a NAS sync queue and was left as it is.`,
       {
-        details: { id: record.id ?? null },
+        details: { missing },
       },
     );
   }
-  return parsed.data;
+  for (const [column, definition] of Object.entries(ADDED_COLUMNS)) {
+    if (!present.has(column)) db.exec(`ALTER TABLE jobs ADD COLUMN ${column} ${definition}`);
+  }
 }
 
 type SqliteModule = typeof NodeSqlite;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { FILE_NAMES } from '../constants/index.js';
@@ -9,33 +9,77 @@ import { settleBounded, valuesOrFirstError } from '../template/bounded-map.js';
 /** SHA-256 digests (lowercase hex) by path relative to the pushed folder, POSIX separators. */
 export type HashManifest = Map<string, string>;
 
+/** What a file was when it was hashed; a cleanup deletes it only if it still is (no change since). */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+/** A folder as the sync sees it: the digests, the identity of each hashed file, and what it cannot carry. */
+export interface ScannedFolder {
+  digests: HashManifest;
+  files: Map<string, FileIdentity>;
+  /** Entries that are neither files nor folders (symbolic links, sockets, devices): never pushed, never verified. */
+  unsupported: string[];
+}
+
+/** Options of {@link scanFolder}. */
+export interface ScanOptions {
+  /** Top-level folders left out (a project job's run folders). */
+  skip?: readonly string[];
+  /** Include `.exlab-wizard/`, which is left out by default because it changes after the push. */
+  includeCache?: boolean;
+  /** Stops the hashing between and inside files. */
+  signal?: AbortSignal;
+}
+
 /** Files hashed at once while building a manifest. */
 const HASH_CONCURRENCY = 4;
 
-/** The SHA-256 of one file, streamed. */
-export async function sha256File(path: string): Promise<string> {
+/** The SHA-256 of one file, streamed; aborting `signal` stops the read. */
+export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
+  await pipeline(createReadStream(path), hash, signal ? { signal } : {});
   return hash.digest('hex');
 }
 
 /**
- * The manifest of the files under `root` (§7.1.4 step 1): every regular file but those under
- * `.exlab-wizard/` (metadata that changes after the push) and under the top-level folders in `skip`.
+ * Hashes every regular file under `root` (§7.1.4 step 1), recording each one's identity as it
+ * was read, and lists the entries a push cannot carry. `.exlab-wizard/` and the top-level folders
+ * in `skip` are left out.
  */
-export async function localManifest(root: string, skip: readonly string[] = []): Promise<HashManifest> {
-  const skipped = new Set([FILE_NAMES.cacheDir, ...skip]);
+export async function scanFolder(root: string, options: ScanOptions = {}): Promise<ScannedFolder> {
+  const skipped = new Set([...(options.includeCache ? [] : [FILE_NAMES.cacheDir]), ...(options.skip ?? [])]);
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
   const files: string[] = [];
+  const unsupported: string[] = [];
   for (const entry of entries) {
-    if (!entry.isFile()) continue;
+    if (entry.isDirectory()) continue;
     const path = relative(root, join(entry.parentPath, entry.name)).split(sep).join('/');
     if (skipped.has(path.split('/', 1)[0] ?? '')) continue;
-    files.push(path);
+    if (entry.isFile()) files.push(path);
+    else unsupported.push(path);
   }
   files.sort();
-  const digests = valuesOrFirstError(await settleBounded(files, HASH_CONCURRENCY, (file) => sha256File(join(root, ...file.split('/')))));
-  return new Map(files.map((file, index) => [file, digests[index] as string]));
+  unsupported.sort();
+  const identities = new Map<string, FileIdentity>();
+  const digests = valuesOrFirstError(
+    await settleBounded(files, HASH_CONCURRENCY, async (file) => {
+      options.signal?.throwIfAborted();
+      const absolute = join(root, ...file.split('/'));
+      const info = await lstat(absolute);
+      identities.set(file, { dev: info.dev, ino: info.ino, size: info.size, mtimeMs: info.mtimeMs });
+      return sha256File(absolute, options.signal);
+    }),
+  );
+  return { digests: new Map(files.map((file, index) => [file, digests[index] as string])), files: identities, unsupported };
+}
+
+/** The digests of the files under `root`, as {@link scanFolder} finds them. */
+export async function localManifest(root: string, skip: readonly string[] = [], signal?: AbortSignal): Promise<HashManifest> {
+  return (await scanFolder(root, { skip, ...(signal ? { signal } : {}) })).digests;
 }
 
 /** `checksums.sha256` text: sorted `<hex>  <path>` lines, each ending in a newline (§7.1.4 step 4). */
@@ -47,9 +91,9 @@ export function formatChecksums(manifest: HashManifest): string {
 }
 
 /**
- * Reads `sha256sum`-style lines (`<hex>  <path>`, and the `\`-escaped form sha256sum prints for
- * names with a backslash or a newline). The part before the first whitespace is the digest; lines
- * that are not a digest and a name are skipped. `stripPrefix` is removed from each path (the
+ * Reads `sha256sum`-style lines: a digest, then two spaces (or a space and `*` in binary mode),
+ * then the name exactly as written, and the `\`-escaped form sha256sum prints for names with a
+ * backslash or a newline. Other lines are skipped. `stripPrefix` is removed from each path (the
  * absolute folder `find` printed).
  */
 export function parseChecksums(text: string, stripPrefix = ''): HashManifest {
@@ -58,7 +102,7 @@ export function parseChecksums(text: string, stripPrefix = ''): HashManifest {
     let line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     const escaped = line.startsWith('\\');
     if (escaped) line = line.slice(1);
-    const match = /^([0-9a-fA-F]{64})\s+\*?(.+)$/.exec(line);
+    const match = /^([0-9a-fA-F]{64}) [ *](.+)$/.exec(line);
     if (!match) continue;
     let path = match[2] as string;
     if (escaped) path = path.replace(/\\(\\|n|r)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : '\\'));

@@ -1,5 +1,5 @@
-import { access, stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { access, readdir, realpath, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { activeOverrides, CacheWriter, readCreationJson } from '../cache/index.js';
 import { FILE_NAMES, RUN_KIND_FOLDER, SYNC_BACKOFF_SECONDS, TIMINGS, type SyncFailureKind, type SyncJobState } from '../constants/index.js';
 import { describeError, ExLabError } from '../errors/index.js';
@@ -11,16 +11,9 @@ import { formatUtcTimestamp, type Config, type EquipmentConfig, type Finding, ty
 import { checkTree } from '../validator/index.js';
 import { uploadLimitAt } from './bandwidth.js';
 import { SyncJobStore, type SyncJobCounts } from './job-store.js';
-import { cleanupHold, removeRunData, type CleanupHold } from './cleanup.js';
+import { cleanupHold, removeVerifiedFiles, type CleanupHold } from './cleanup.js';
 import { copyFolder } from './folder-copy.js';
-import {
-  compareManifests,
-  formatChecksums,
-  localManifest,
-  parseChecksums,
-  type HashManifest,
-  type ManifestComparison,
-} from './manifest.js';
+import { compareManifests, formatChecksums, parseChecksums, scanFolder, type HashManifest, type ScannedFolder } from './manifest.js';
 import { describeOutcome, runCommand, type CommandOutcome } from './run-command.js';
 import {
   classifyFailure,
@@ -119,11 +112,16 @@ class JobFailure extends Error {
   }
 }
 
+/** How long the worker waits after the queue itself failed (locked by another program, a full disk). */
+const QUEUE_RETRY_MS = 30_000;
+
 /**
  * The NAS sync module (§7.1): a durable queue of published folders, and one worker that pushes
  * them with the equipment's transport, verifies every file by SHA-256 on the NAS, records the
  * result in creation.json, retries network failures with back-off and fails for good on
- * authentication problems. It lives in the tray process; the queue survives restarts.
+ * authentication problems; verified runs are verified again and, with `nas_cleanup.enabled`,
+ * their local data is removed once every interlock holds. It lives in the tray process; the queue
+ * survives restarts.
  */
 export class NasSync {
   readonly #store: SyncJobStore;
@@ -136,10 +134,14 @@ export class NasSync {
   #wakeTimer: unknown = null;
   #current: { job: SyncJob; abort: AbortController; done: Promise<void> } | null = null;
   #started = false;
+  #paused = false;
   #stopping = false;
   #pumping = false;
   #idleWaiters: (() => void)[] = [];
   #rsyncLookup: Promise<boolean> | undefined;
+  #noRsyncNoticed = false;
+  /** Set while the worker waits to look at a queue that failed; it counts as idle meanwhile. */
+  #queueRetrying = false;
 
   private constructor(store: SyncJobStore, options: NasSyncOptions) {
     this.#store = store;
@@ -153,12 +155,18 @@ export class NasSync {
 
   /**
    * Opens the queue and recovers it after a restart (S2): a job that was pushing is queued again.
-   * The worker does not run until {@link start}.
+   * The worker does not run until {@link start}; a process that only enqueues never starts it.
    */
   static async open(options: NasSyncOptions): Promise<NasSync> {
     const store = await SyncJobStore.open(options.queuePath);
+    let requeued: number;
+    try {
+      requeued = store.recoverAfterRestart();
+    } catch (error) {
+      store.close();
+      throw error;
+    }
     const sync = new NasSync(store, options);
-    const requeued = store.recoverAfterRestart();
     if (requeued > 0) sync.#logger.info(`NAS sync: ${requeued} interrupted push${requeued === 1 ? '' : 'es'} queued again`);
     return sync;
   }
@@ -170,16 +178,28 @@ export class NasSync {
     this.#wake();
   }
 
+  /** Takes no new job (a quit is draining); the one in hand goes on. {@link stop} ends it. */
+  pause(): void {
+    this.#paused = true;
+    this.#clearTimer();
+  }
+
   /**
-   * Queues a published folder for the NAS (S3). With the gate on, a hard finding no active
-   * override covers blocks it: creation.json gets `blocked_by_validation` and no job is made. A
-   * folder whose job failed is queued afresh; any other existing job is left as it is.
+   * Queues a published folder for the NAS (S3). A folder whose job is under way or done is left
+   * as it is (its creation.json too). Otherwise, with the gate on, a hard finding no active
+   * override covers blocks it: creation.json gets `blocked_by_validation` and no job is made; a
+   * failed job is queued afresh, and a new folder gets a job.
    */
   async enqueue(request: EnqueueRequest, options: EnqueueOptions = {}): Promise<EnqueueResult> {
     const config = this.#config();
     const path = resolve(request.path);
+    const existing = this.#store.byPath(path);
+    if (existing !== undefined && existing.state !== 'failed') {
+      this.#wake();
+      return { state: existing.state, job: existing, blockingFindings: [] };
+    }
     const creation = await readCreationJson(path);
-    const equipment = this.#equipmentOf(config, path, request.equipmentId);
+    const equipment = this.#equipmentOf(config, path, request.equipmentId ?? existing?.equipment_id);
     if (equipment.sync_mode === 'stage') {
       return {
         state: 'not_synced',
@@ -187,7 +207,7 @@ export class NasSync {
         reason: `${equipment.id} hands its runs to the orchestrator's staging area (sync_mode: stage)`,
       };
     }
-    const level = request.level ?? creation.level;
+    const level = request.level ?? existing?.level ?? creation.level;
     if (options.gate !== false) {
       const blocking = await this.#gate(config, path, equipment, creation.run_kind, level, creation.validation_overrides);
       if (blocking.length > 0) {
@@ -196,24 +216,38 @@ export class NasSync {
         return { state: 'blocked', job: null, blockingFindings: blocking };
       }
     }
-    const now = formatUtcTimestamp(this.#clock());
-    let job = this.#store.byPath(path);
-    if (job === undefined) {
-      job = this.#store.insert({ run_path: path, equipment_id: equipment.id, level, nas_path: creation.paths.nas, enqueued_at: now });
+    let job: SyncJob;
+    if (existing === undefined) {
+      job = this.#store.insert({
+        run_path: path,
+        equipment_id: equipment.id,
+        level,
+        nas_path: creation.paths.nas,
+        enqueued_at: formatUtcTimestamp(this.#clock()),
+      });
       this.#logger.info(`NAS sync: queued ${path}`, { equipment: equipment.id });
-    } else if (job.state === 'failed') {
-      job = this.#reset(job);
     } else {
-      this.#wake();
-      return { state: job.state, job, blockingFindings: [] };
+      // S3: attempts, back-off and the failure are cleared, so a later hash mismatch is a first one again.
+      job = this.#store.transition(existing.id, ['failed'], 'queued', {
+        attempts: 0,
+        mismatches: 0,
+        next_attempt_at: null,
+        last_error: null,
+        last_error_detail: null,
+        equipment_id: equipment.id,
+      });
+      this.#logger.info(`NAS sync: ${path} queued again after ${existing.last_error ?? 'a failure'}`, { equipment: equipment.id });
     }
     if (creation.sync_status !== 'pending') await this.#cache.setSyncStatus(path, 'pending');
     this.#wake();
     return { state: job.state, job, blockingFindings: [] };
   }
 
-  /** Queues a failed job again (the Problems tab's Retry on `nas_sync_failed`, §7.1.5). */
-  async retry(jobId: string): Promise<SyncJob> {
+  /**
+   * Queues a failed job again (the Problems tab's Retry on `nas_sync_failed`, §7.1.5), through
+   * the pre-sync gate like any enqueue (G1): a run that is blocked now stays out of the queue.
+   */
+  async retry(jobId: string): Promise<EnqueueResult> {
     const job = this.#store.get(jobId);
     if (job === undefined) throw new ExLabError('sync_job_not_found', `No NAS sync job ${jobId}.`, { field: 'job_id' });
     if (job.state !== 'failed') {
@@ -222,12 +256,7 @@ export class NasSync {
         details: { state: job.state },
       });
     }
-    const reset = this.#reset(job);
-    await this.#cache.setSyncStatus(job.run_path, 'pending').catch((error: unknown) => {
-      this.#logger.warn(`could not mark ${job.run_path} pending again: ${describeError(error)}`);
-    });
-    this.#wake();
-    return reset;
+    return this.enqueue({ path: job.run_path, equipmentId: job.equipment_id, level: job.level });
   }
 
   /** Looks for due jobs again, e.g. after a config change turned `sync.enabled` on. */
@@ -275,13 +304,12 @@ export class NasSync {
 
   /**
    * Stops the worker (Q5: the queue persists): no new job is taken; the one in hand may finish
-   * within `graceMs`, then its transfer is stopped and the job waits in the queue for the next
-   * start. Closes the queue.
+   * within `graceMs`, then its transfer, hashing or copy is stopped and the job waits in the queue
+   * for the next start. Closes the queue.
    */
   async stop(graceMs = 0): Promise<void> {
     this.#stopping = true;
-    if (this.#wakeTimer !== null) this.#timers.clearTimeout(this.#wakeTimer);
-    this.#wakeTimer = null;
+    this.#clearTimer();
     const current = this.#current;
     if (current !== null) {
       let timer: NodeJS.Timeout | undefined;
@@ -303,19 +331,36 @@ export class NasSync {
     return config;
   }
 
-  // D6: the equipment is named or found from the folder; never a fallback to another equipment's remote.
+  // D6: the equipment is named or found from the folder, and the folder must be under it; never a
+  // fallback to another equipment's remote.
   #equipmentOf(config: Config, path: string, equipmentId: string | undefined): EquipmentConfig {
+    const allowed = config.equipment.map((entry) => entry.id);
     if (equipmentId !== undefined) {
       const named = config.equipment.find((entry) => entry.id === equipmentId);
       if (named === undefined) {
         throw new ExLabError('equipment_not_configured', `Equipment "${equipmentId}" is not configured; nothing was queued for the NAS.`, {
           field: 'equipment_id',
-          details: { allowed: config.equipment.map((entry) => entry.id) },
+          details: { allowed },
         });
+      }
+      const folder = equipmentDir(config, named.id) as string;
+      if (!isInside(path, folder)) {
+        throw new ExLabError(
+          'equipment_not_configured',
+          `${path} is not under ${named.id}'s folder ${folder}; nothing was queued for the NAS.`,
+          {
+            field: 'path',
+            details: { equipment_id: named.id, folder },
+          },
+        );
       }
       return named;
     }
-    const found = config.equipment.find((entry) => isInside(path, equipmentDir(config, entry.id) as string));
+    // The deepest equipment folder holding the path (equipment roots may nest).
+    const found = config.equipment
+      .map((entry) => ({ entry, folder: equipmentDir(config, entry.id) as string }))
+      .filter(({ folder }) => isInside(path, folder))
+      .sort((a, b) => b.folder.length - a.folder.length)[0]?.entry;
     if (found === undefined) {
       throw new ExLabError(
         'equipment_not_configured',
@@ -352,68 +397,105 @@ export class NasSync {
     return findings.filter((finding) => finding.tier === 'hard' && !overridden.has(finding.rule));
   }
 
-  #reset(job: SyncJob): SyncJob {
-    // S3: attempts, back-off and the failure are cleared, so a later hash mismatch is a first one again.
-    const reset = this.#store.transition(job.id, ['failed'], 'queued', {
-      attempts: 0,
-      next_attempt_at: null,
-      last_error: null,
-      last_error_detail: null,
-    });
-    this.#logger.info(`NAS sync: ${job.run_path} queued again after ${job.last_error ?? 'a failure'}`);
-    return reset;
+  #isIdle(): boolean {
+    if (this.#current !== null) return false;
+    if (this.#stopping || this.#paused || !this.#started || this.#queueRetrying) return true;
+    try {
+      return this.#dueJob() === undefined;
+    } catch {
+      return true;
+    }
   }
 
-  #isIdle(): boolean {
-    return this.#current === null && (this.#stopping || !this.#started || this.#dueJob() === undefined);
+  #enabledConfig(): Config | null {
+    const config = this.#options.getConfig();
+    return config !== null && config.sync.enabled ? config : null;
   }
 
   #dueJob(): SyncJob | undefined {
-    const config = this.#options.getConfig();
-    if (config === null || !config.sync.enabled) return undefined;
+    const config = this.#enabledConfig();
+    if (config === null) return undefined;
     return this.#store.nextDue(formatUtcTimestamp(this.#clock()), { cleanup: config.nas_cleanup.enabled });
   }
 
   #wake(): void {
-    if (!this.#started || this.#stopping || this.#pumping) return;
+    if (!this.#started || this.#stopping || this.#paused || this.#pumping) return;
     void this.#pump();
   }
 
+  #clearTimer(): void {
+    if (this.#wakeTimer !== null) this.#timers.clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = null;
+  }
+
   // The worker (S4): one job at a time, oldest due first; sleeps until the next back-off ends.
+  // Nothing escapes it: a queue that fails (locked, full disk) makes it wait and look again later.
   async #pump(): Promise<void> {
     this.#pumping = true;
+    this.#queueRetrying = false;
     try {
-      if (this.#wakeTimer !== null) this.#timers.clearTimeout(this.#wakeTimer);
-      this.#wakeTimer = null;
+      this.#clearTimer();
       for (;;) {
-        if (this.#stopping) return;
-        const job = this.#dueJob();
-        if (job === undefined) break;
-        const abort = new AbortController();
-        let finished = (): void => undefined;
-        const done = new Promise<void>((resolveDone) => (finished = resolveDone));
-        this.#current = { job, abort, done };
+        if (this.#stopping || this.#paused) return;
+        let job: SyncJob | undefined;
         try {
-          await this.#run(job, abort.signal);
+          job = this.#dueJob();
         } catch (error) {
-          this.#logger.error(`NAS sync of ${job.run_path} stopped on an unexpected error: ${describeError(error)}`);
-        } finally {
-          this.#current = null;
-          finished();
+          if (this.#setAsideUnreadable(error)) continue;
+          throw error;
         }
+        if (job === undefined) break;
+        await this.#runInHand(job);
       }
       this.#armTimer();
+    } catch (error) {
+      this.#logger.error(
+        `NAS sync: the queue ${this.#store.path} failed (${describeError(error)}); looking again in ${QUEUE_RETRY_MS / 1000} s`,
+      );
+      this.#queueRetrying = true;
+      this.#armTimer(QUEUE_RETRY_MS);
     } finally {
       this.#pumping = false;
       if (this.#isIdle()) for (const waiter of this.#idleWaiters.splice(0)) waiter();
     }
   }
 
-  #armTimer(): void {
-    if (this.#stopping) return;
-    const next = this.#store.nextWakeAt({ cleanup: this.#options.getConfig()?.nas_cleanup.enabled === true });
-    if (next === undefined) return;
-    const wait = Math.max(0, Math.min(MAX_TIMER_MS, Date.parse(next) - this.#clock().getTime()));
+  async #runInHand(job: SyncJob): Promise<void> {
+    const abort = new AbortController();
+    let finished = (): void => undefined;
+    const done = new Promise<void>((resolveDone) => (finished = resolveDone));
+    this.#current = { job, abort, done };
+    try {
+      await this.#run(job, abort.signal);
+    } finally {
+      this.#current = null;
+      finished();
+    }
+  }
+
+  // A row that does not read as a job is moved aside (kept in unreadable_jobs) so the others go on.
+  #setAsideUnreadable(error: unknown): boolean {
+    if (!(error instanceof ExLabError) || error.code !== 'sync_queue_invalid') return false;
+    const id = (error.details as { id?: unknown } | undefined)?.id;
+    if (typeof id !== 'string') return false;
+    const path = this.#store.setAside(id, error.message, formatUtcTimestamp(this.#clock()));
+    this.#logger.error(
+      `NAS sync: moved unreadable job ${id}${path ? ` (${path})` : ''} out of the queue: ${error.message}; enqueue the folder again to sync it`,
+    );
+    return true;
+  }
+
+  #armTimer(afterMs?: number): void {
+    if (this.#stopping || this.#paused || !this.#started) return;
+    let wait = afterMs;
+    if (wait === undefined) {
+      // Nothing to wake for while sync is off or no config is loaded: a config change wakes the worker.
+      const config = this.#enabledConfig();
+      if (config === null) return;
+      const next = this.#store.nextWakeAt({ cleanup: config.nas_cleanup.enabled });
+      if (next === undefined) return;
+      wait = Math.max(0, Math.min(MAX_TIMER_MS, Date.parse(next) - this.#clock().getTime()));
+    }
     this.#wakeTimer = this.#timers.setTimeout(() => {
       this.#wakeTimer = null;
       this.#wake();
@@ -430,37 +512,44 @@ export class NasSync {
       if (equipment.sync_mode !== 'nas' || equipment.transport === undefined) {
         throw new JobFailure('transport_missing', `equipment ${equipment.id} has no NAS transport (sync_mode: ${equipment.sync_mode})`);
       }
+      const transport = equipment.transport;
       const target = this.#targetOf(config, equipment, job.run_path);
       if (!(await exists(job.run_path))) throw new JobFailure('local_file_vanished', `${job.run_path} no longer exists`);
-      if (job.state === 'verified') {
-        await this.#nextPass(job, config, equipment, target, signal);
-        return;
+      const step = { job, config, equipment, transport, target, signal };
+      switch (job.state) {
+        case 'queued': {
+          const pushed = await this.#push(step);
+          if (pushed.state === 'awaiting_verify') await this.#verify({ ...step, job: pushed });
+          return;
+        }
+        case 'awaiting_verify':
+          return await this.#verify(step);
+        case 'verified':
+          return await this.#nextPass(step);
+        case 'cleanup_eligible':
+          return await this.#reap(step);
+        default:
+          return;
       }
-      if (job.state === 'cleanup_eligible') {
-        await this.#reap(job, config, equipment, target, signal);
-        return;
-      }
-      let current = job;
-      if (current.state === 'queued') {
-        current = await this.#push(current, equipment.transport, target, signal);
-        if (current.state !== 'awaiting_verify') return;
-      }
-      await this.#verify(current, config, equipment.transport, target, signal);
     } catch (error) {
       if (signal.aborted) {
         this.#putBack(job);
         return;
       }
+      const current = this.#store.get(job.id) ?? job;
       if (error instanceof JobFailure) {
-        await this.#fail(this.#store.get(job.id) ?? job, error.kind, error.detail);
+        await this.#fail(current, error.kind, error.detail);
         return;
       }
-      // Something on this machine failed (a cache file, the disk): the job waits and tries again
-      // like after a network failure, instead of being taken up again at once.
-      const current = this.#store.get(job.id) ?? job;
-      const to = current.state === 'running' ? 'queued' : current.state;
+      // Something on this machine failed (a cache file, the disk): the job waits and tries again,
+      // instead of being taken up again at once.
+      const detail = `unexpected error: ${describeError(error)}`;
+      if (current.state === 'verified' || current.state === 'cleanup_eligible') {
+        this.#postpone(current, detail);
+        return;
+      }
       try {
-        this.#backOff(current, current.state, to, `unexpected error: ${describeError(error)}`, 'local_error');
+        this.#backOff(current, current.state === 'running' ? 'queued' : current.state, detail, 'local_error');
       } catch (failure) {
         if (!(failure instanceof JobFailure)) throw failure;
         await this.#fail(current, failure.kind, failure.detail);
@@ -470,28 +559,74 @@ export class NasSync {
 
   // The NAS mirrors the local layout under the transport's root (DECISIONS.md): <EQ>/<project>/Runs/<run>.
   #targetOf(config: Config, equipment: EquipmentConfig, path: string): string {
-    const root = dirname(equipmentDir(config, equipment.id) as string);
-    const target = relative(root, path);
-    if (target === '' || target.startsWith('..') || resolve(root, target) !== path) {
-      throw new JobFailure('equipment_not_configured', `${path} is not under ${equipment.id}'s folder ${join(root, equipment.id)}`);
+    const folder = equipmentDir(config, equipment.id) as string;
+    if (!isInside(path, folder)) {
+      throw new JobFailure('equipment_not_configured', `${path} is not under ${equipment.id}'s folder ${folder}`);
     }
-    return target.split(sep).join('/');
+    return relative(dirname(folder), path).split(sep).join('/');
   }
 
-  async #push(job: SyncJob, transport: NasTransport, target: string, signal: AbortSignal): Promise<SyncJob> {
+  /**
+   * The NAS root must be there before anything is written to it, and is never created: a share
+   * that is not mounted leaves an empty mount-point folder, or none. A mounted share must not
+   * overlap the lab's own folders (a copy onto itself would "verify" and could then be cleaned).
+   * Returns why the NAS cannot be used now, or null.
+   */
+  async #nasRootProblem(step: JobStep): Promise<string | null> {
+    const { transport, config, equipment, job, signal } = step;
+    if (transport.type === 'local') {
+      const root = remoteRoot(transport);
+      const real = await realpath(root).catch(() => null);
+      if (real === null || !(await isDirectory(real))) return `the NAS folder ${root} is missing (is the share mounted?)`;
+      const local = await realpath(equipmentDir(config, equipment.id) as string).catch(() => null);
+      if (local !== null && (isInside(local, real) || isInside(real, local) || local === real)) {
+        throw new JobFailure(
+          'nas_root_invalid',
+          `the NAS folder ${root} overlaps ${equipment.id}'s local folder ${local}; a run cannot be its own NAS copy`,
+        );
+      }
+      if ((await readdir(real)).length === 0 && job.state === 'cleanup_eligible') {
+        return `the NAS folder ${root} is empty (is the share mounted?)`;
+      }
+      return null;
+    }
+    const command = remoteRootProbe(transport, this.#commands);
+    if (command === null) return null;
+    const outcome = await this.#runTransport(command, signal, job);
+    if (outcome.exitCode === 0 && outcome.spawnError === null) return null;
+    const detail = describeOutcome(command, outcome);
+    if (outcome.spawnError !== null) throw new JobFailure('transport_unavailable', detail);
+    if (classifyFailure(transport, outcome.exitCode, outcome.stderr) === 'auth') throw new JobFailure('auth', detail);
+    return `the NAS root ${remoteLocation(transport, '')} does not answer: ${detail}`;
+  }
+
+  // For a verified job: only a NAS folder overlapping the lab fails it; anything else just waits.
+  async #nasRootProblemOrPostpone(step: JobStep): Promise<string | null> {
+    try {
+      return await this.#nasRootProblem(step);
+    } catch (error) {
+      if (error instanceof JobFailure && error.kind !== 'nas_root_invalid') return error.detail;
+      throw error;
+    }
+  }
+
+  async #push(step: JobStep): Promise<SyncJob> {
+    const { job, transport, target, signal } = step;
     const now = this.#clock();
     const running = this.#store.transition(job.id, ['queued'], 'running', { last_attempt_at: formatUtcTimestamp(now) });
+    const rootProblem = await this.#nasRootProblem({ ...step, job: running });
+    if (rootProblem !== null) return this.#backOff(running, 'queued', rootProblem);
     this.#logger.info(`NAS sync: pushing ${job.run_path} to ${remoteLocation(transport, target)}`, { equipment: job.equipment_id });
     const pushed = await this.#pushFolder(
-      job,
+      running,
       transport,
       { source: job.run_path, target, bwlimitKiB: uploadLimitAt(transport.bandwidth, now), exclude: skippedFolders(job) },
       signal,
     );
     if (pushed === null) return this.#store.transition(running.id, ['running'], 'awaiting_verify');
     if (!(await exists(job.run_path))) throw new JobFailure('local_file_vanished', `${job.run_path} disappeared during the push`);
-    if (pushed.kind !== 'network') throw new JobFailure(pushed.kind, pushed.detail);
-    return this.#backOff(running, 'running', 'queued', pushed.detail);
+    if (pushed.kind !== 'network' && pushed.kind !== 'local_error') throw new JobFailure(pushed.kind, pushed.detail);
+    return this.#backOff(running, 'queued', pushed.detail, pushed.kind);
   }
 
   /**
@@ -506,6 +641,10 @@ export class NasSync {
   ): Promise<{ kind: SyncFailureKind; detail: string } | null> {
     if (transport.type === 'local' && !(await this.#hasRsync())) {
       const destination = remoteLocation(transport, request.target);
+      if (request.bwlimitKiB !== null && !this.#noRsyncNoticed) {
+        this.#noRsyncNoticed = true;
+        this.#logger.warn(`NAS sync: rsync is not installed, so the mounted share is written directly and no bandwidth limit applies`);
+      }
       try {
         await copyFolder(request.source, destination, { exclude: request.exclude, signal });
         return null;
@@ -529,8 +668,11 @@ export class NasSync {
     return this.#rsyncLookup;
   }
 
-  // §7.1.5: a network failure waits 30 s, 2 min, 8 min, 30 min, 2 h; after sync.retry_attempts retries it fails.
-  #backOff(job: SyncJob, from: SyncJobState, to: SyncJobState, detail: string, kind: 'network' | 'local_error' = 'network'): SyncJob {
+  /**
+   * §7.1.5: a network (or local) failure of a push or its verification waits 30 s, 2 min, 8 min,
+   * 30 min, 2 h; after `sync.retry_attempts` retries the job fails. Throws the failure then.
+   */
+  #backOff(job: SyncJob, to: SyncJobState, detail: string, kind: 'network' | 'local_error' = 'network'): SyncJob {
     const attempts = job.attempts + 1;
     const allowed = this.#options.getConfig()?.sync.retry_attempts ?? 0;
     if (attempts > allowed) {
@@ -541,7 +683,7 @@ export class NasSync {
     this.#logger.warn(`NAS sync of ${job.run_path} failed (${detail}); retry ${attempts} of ${allowed} at ${next}`, {
       equipment: job.equipment_id,
     });
-    return this.#store.transition(job.id, [from], to, {
+    return this.#store.transition(job.id, [job.state], to, {
       attempts,
       next_attempt_at: next,
       last_error: kind,
@@ -549,60 +691,81 @@ export class NasSync {
     });
   }
 
+  // A verified run is never failed for a NAS that does not answer or a hiccup here: the check waits.
+  #postpone(job: SyncJob, detail: string): void {
+    const next = formatUtcTimestamp(new Date(this.#clock().getTime() + TIMINGS.syncCleanupRetryMs));
+    this.#store.transition(job.id, [job.state], job.state, { next_attempt_at: next });
+    this.#logger.warn(`NAS sync: ${job.run_path} checked again at ${next}: ${detail}`, { equipment: job.equipment_id });
+  }
+
   // §7.1.4 (S6): hash every local file, ask the NAS for its digests, compare; record the manifest and `synced`.
-  async #verify(job: SyncJob, config: Config, transport: NasTransport, target: string, signal: AbortSignal): Promise<void> {
-    const checked = await this.#compareWithNas(job, transport, target, signal);
-    if (checked === 'retry') return;
-    const { local, comparison, remoteFiles } = checked;
+  async #verify(step: JobStep): Promise<void> {
+    const { job, config, transport, target, signal } = step;
+    const scanned = await this.#scanLocal(job, signal);
+    const remote = await this.#remoteManifest(job, transport, target, signal, false);
+    let digests: HashManifest;
+    if ('failure' in remote) {
+      // S6: a probe that cannot run takes the hash-mismatch path; auth fails; the network backs off.
+      if (remote.failure.kind === 'auth') throw new JobFailure('auth', remote.failure.detail);
+      if (remote.failure.kind === 'network' || remote.failure.kind === 'local_error') {
+        this.#backOff(job, 'awaiting_verify', remote.failure.detail, remote.failure.kind);
+        return;
+      }
+      digests = new Map();
+    } else {
+      digests = remote.digests;
+    }
+    const comparison = compareManifests(scanned.digests, digests);
     if (!comparison.ok) {
-      const detail = mismatchDetail(comparison, remoteFiles);
-      if (job.last_error === 'hash_mismatch') throw new JobFailure('hash_mismatch', `${detail} (second time)`);
+      const detail = mismatchDetail(comparison, digests.size);
+      const mismatches = job.mismatches + 1;
+      if (mismatches >= 2) throw new JobFailure('hash_mismatch', `${detail} (second time)`);
       // §7.1.5: a mismatch is pushed once more, then verified again.
       this.#logger.warn(`NAS sync of ${job.run_path}: ${detail}; pushing again`, { equipment: job.equipment_id });
       this.#store.transition(job.id, ['awaiting_verify'], 'queued', {
+        mismatches,
         last_error: 'hash_mismatch',
         last_error_detail: detail,
         next_attempt_at: null,
       });
       return;
     }
-    await writeFileAtomic(join(job.run_path, FILE_NAMES.cacheDir, FILE_NAMES.checksums), formatChecksums(local));
+    await writeFileAtomic(join(job.run_path, FILE_NAMES.cacheDir, FILE_NAMES.checksums), formatChecksums(scanned.digests));
     await this.#cache.setSyncStatus(job.run_path, 'synced');
     // DECISIONS.md: the metadata changed after the push (checksums, sync_status), so it goes again.
-    await this.#pushMetadata(job, transport, target, signal);
-    this.#passed(job, ['awaiting_verify'], config);
-    this.#logger.info(`NAS sync: ${job.run_path} verified on the NAS (${local.size} file${local.size === 1 ? '' : 's'})`, {
-      equipment: job.equipment_id,
-    });
+    const metadata = await this.#pushMetadata(job, transport, target, signal);
+    if (metadata !== null) {
+      this.#logger.warn(`NAS sync of ${job.run_path}: the data is verified, but its metadata did not reach the NAS again: ${metadata}`, {
+        equipment: job.equipment_id,
+      });
+    }
+    this.#passed(job, config);
+    const size = scanned.digests.size;
+    const skipped = scanned.unsupported.length;
+    this.#logger.info(
+      `NAS sync: ${job.run_path} verified on the NAS (${size} file${size === 1 ? '' : 's'}${skipped > 0 ? `; ${skipped} link(s) or special file(s) not carried: ${scanned.unsupported.slice(0, 3).join(', ')}` : ''})`,
+      { equipment: job.equipment_id },
+    );
   }
 
-  // Hashes the local files and asks the NAS for its digests; 'retry' when the NAS could not answer and the job backs off.
-  async #compareWithNas(
-    job: SyncJob,
-    transport: NasTransport,
-    target: string,
-    signal: AbortSignal,
-  ): Promise<{ local: HashManifest; comparison: ManifestComparison; remoteFiles: number } | 'retry'> {
-    let local: HashManifest;
+  async #scanLocal(job: SyncJob, signal: AbortSignal, includeCache = false): Promise<ScannedFolder> {
     try {
-      local = await localManifest(job.run_path, skippedFolders(job));
+      return await scanFolder(job.run_path, { skip: skippedFolders(job), includeCache, signal });
     } catch (error) {
+      if (signal.aborted) throw error;
       if (!(await exists(job.run_path))) throw new JobFailure('local_file_vanished', `${job.run_path} disappeared before its verification`);
       throw error;
     }
-    signal.throwIfAborted();
-    const remote = await this.#remoteManifest(job, transport, target, signal);
-    if (remote === 'retry') return 'retry';
-    return { local, comparison: compareManifests(local, remote), remoteFiles: remote.size };
   }
 
-  // One more confirmed pass: verified with the count and time; the next step is scheduled (§7.1.6).
-  #passed(job: SyncJob, from: readonly SyncJobState[], config: Config): SyncJob {
+  // One more confirmed pass: verified with the count and time, attempts cleared; the next step is scheduled (§7.1.6).
+  #passed(job: SyncJob, config: Config): SyncJob {
     const now = this.#clock();
     const passes = job.verify_passes + 1;
-    return this.#store.transition(job.id, from, 'verified', {
+    return this.#store.transition(job.id, [job.state], 'verified', {
       verify_passes: passes,
       verified_at: formatUtcTimestamp(now),
+      attempts: 0,
       next_attempt_at: this.#nextCheckAfterPass(job.level, passes, now, config),
     });
   }
@@ -620,15 +783,22 @@ export class NasSync {
   }
 
   // A verified job came due: verify it once more (S8's re-verify audit), or check the cleanup interlocks.
-  async #nextPass(job: SyncJob, config: Config, equipment: EquipmentConfig, target: string, signal: AbortSignal): Promise<void> {
-    const transport = equipment.transport as NasTransport;
+  async #nextPass(step: JobStep): Promise<void> {
+    const { job, config, equipment, transport, target, signal } = step;
+    if (job.level === 'project') {
+      this.#store.transition(job.id, ['verified'], 'verified', { next_attempt_at: null });
+      return;
+    }
     if (job.verify_passes < config.nas_cleanup.min_verify_passes) {
-      const checked = await this.#compareWithNas(job, transport, target, signal);
-      if (checked === 'retry') return;
-      if (!checked.comparison.ok) {
-        throw new JobFailure('hash_mismatch', `re-verification: ${mismatchDetail(checked.comparison, checked.remoteFiles)}`);
-      }
-      this.#passed(job, ['verified'], config);
+      // An unmounted share or a NAS that does not answer postpones the pass; it never fails a verified run.
+      const rootProblem = await this.#nasRootProblemOrPostpone(step);
+      if (rootProblem !== null) return this.#postpone(job, `the re-verification waits: ${rootProblem}`);
+      const remote = await this.#remoteManifest(job, transport, target, signal, false);
+      if ('failure' in remote) return this.#postpone(job, `the re-verification could not ask the NAS: ${remote.failure.detail}`);
+      const scanned = await this.#scanLocal(job, signal);
+      const comparison = compareManifests(scanned.digests, remote.digests);
+      if (!comparison.ok) throw new JobFailure('hash_mismatch', `re-verification: ${mismatchDetail(comparison, remote.digests.size)}`);
+      this.#passed(job, config);
       this.#logger.info(`NAS sync: ${job.run_path} verified again (pass ${job.verify_passes + 1})`, { equipment: job.equipment_id });
       return;
     }
@@ -645,7 +815,7 @@ export class NasSync {
     this.#logger.info(`NAS sync: ${job.run_path} may now be cleaned locally`, { equipment: job.equipment_id });
   }
 
-  // Interlocks 1, 2 and 4, plus the pre-sync gate once more: a run that is blocked now is not deleted.
+  // Interlocks 1, 2 and 4, the pre-sync gate once more, and nothing a push cannot carry (links).
   async #cleanupHold(job: SyncJob, config: Config, equipment: EquipmentConfig): Promise<CleanupHold | null> {
     const creation = await readCreationJson(job.run_path);
     const hold = cleanupHold(job, creation.validation_overrides, config.nas_cleanup, this.#clock());
@@ -657,42 +827,74 @@ export class NasSync {
         detail: `${blocking.length} hard finding(s) block it now (${blocking.map((f) => f.rule).join(', ')})`,
       };
     }
+    const uncarried = await entriesNotCarried(job.run_path);
+    if (uncarried.length > 0) {
+      return {
+        reason: 'not_carried',
+        detail: `it holds ${uncarried.length} link(s) or special file(s) the NAS copy lacks (${uncarried.slice(0, 3).join(', ')})`,
+      };
+    }
     return null;
   }
 
   /**
-   * The cleanup reaper (§7.1.6, §7.1.10): with `nas_cleanup.enabled`, the interlocks hold again,
-   * the NAS root answers, and a last verification finds every local file on the NAS, the local
-   * data goes (the cache folder stays with `retain_cache`). Every deletion is logged with what it
-   * removed and the verifications that allowed it.
+   * The cleanup reaper (§7.1.6, §7.1.10), only with `nas_cleanup.enabled`: the interlocks hold
+   * again, the NAS root is there and answers, a mounted share is another disk, the NAS listing is
+   * taken first and the local files are hashed after it, and every local file is on the NAS. Then
+   * exactly the files that were hashed, and are unchanged since, are removed; anything written
+   * meanwhile stays and the run is pushed again. `retain_cache: false` first pushes and checks the
+   * cache folder too. Every deletion is logged with what it removed and the verifications behind it.
    */
-  async #reap(job: SyncJob, config: Config, equipment: EquipmentConfig, target: string, signal: AbortSignal): Promise<void> {
-    const transport = equipment.transport as NasTransport;
-    const later = (why: string): void => {
-      this.#store.transition(job.id, ['cleanup_eligible'], 'cleanup_eligible', {
-        next_attempt_at: formatUtcTimestamp(new Date(this.#clock().getTime() + TIMINGS.syncCleanupRetryMs)),
-      });
-      this.#logger.warn(`NAS sync: ${job.run_path} not cleaned yet: ${why}`, { equipment: job.equipment_id });
-    };
+  async #reap(step: JobStep): Promise<void> {
+    const { job, config, equipment, transport, target, signal } = step;
+    if (job.level === 'project') {
+      this.#store.transition(job.id, ['cleanup_eligible'], 'verified', { next_attempt_at: null });
+      return;
+    }
     const hold = await this.#cleanupHold(job, config, equipment);
-    if (hold !== null) return later(hold.detail);
-    if (!(await this.#nasRootAnswers(transport, signal, job)))
-      return later(`the NAS root ${remoteLocation(transport, '')} does not answer`);
-    const checked = await this.#compareWithNas(job, transport, target, signal);
-    if (checked === 'retry') return;
-    if (!checked.comparison.ok) {
-      // Something changed here after the verified push: deleting would lose it.
+    if (hold !== null) return this.#postpone(job, `not cleaned yet: ${hold.detail}`);
+    const rootProblem = await this.#nasRootProblemOrPostpone(step);
+    if (rootProblem !== null) return this.#postpone(job, `not cleaned yet: ${rootProblem}`);
+    if (transport.type === 'local' && (await sameDevice(job.run_path, remoteLocation(transport, target)))) {
+      return this.#postpone(job, `not cleaned: the NAS copy ${remoteLocation(transport, target)} is on the same disk as the run`);
+    }
+    const retain = config.nas_cleanup.retain_cache;
+    if (!retain) {
+      // The cache folder goes too: it must be on the NAS as it is now (overrides, logs, manifest).
+      const metadata = await this.#pushMetadata(job, transport, target, signal);
+      if (metadata !== null) return this.#postpone(job, `not cleaned yet: the metadata did not reach the NAS: ${metadata}`);
+    }
+    const remote = await this.#remoteManifest(job, transport, target, signal, !retain);
+    if ('failure' in remote) return this.#postpone(job, `not cleaned yet: ${remote.failure.detail}`);
+    const scanned = await this.#scanLocal(job, signal, !retain);
+    const comparison = compareManifests(scanned.digests, remote.digests);
+    if (!comparison.ok) {
       throw new JobFailure(
         'hash_mismatch',
-        `not cleaned: the local copy no longer matches the NAS (${mismatchDetail(checked.comparison, checked.remoteFiles)}); nothing was deleted`,
+        `not cleaned: the local copy no longer matches the NAS (${mismatchDetail(comparison, remote.digests.size)}); nothing was deleted`,
       );
     }
     signal.throwIfAborted();
-    const retain = config.nas_cleanup.retain_cache;
+    const report = await removeVerifiedFiles(job.run_path, scanned, signal);
+    if (report.kept.length > 0) {
+      // Written while the cleanup ran: kept, and pushed like new data.
+      this.#store.transition(job.id, ['cleanup_eligible'], 'queued', {
+        verify_passes: 0,
+        mismatches: 0,
+        attempts: 0,
+        next_attempt_at: null,
+        last_error_detail: `${report.kept.length} file(s) changed during the cleanup and were kept: ${report.kept.slice(0, 3).join(', ')}`,
+      });
+      await this.#cache.setSyncStatus(job.run_path, 'pending').catch(() => undefined);
+      this.#logger.warn(
+        `NAS sync: ${job.run_path}: ${report.files} verified file(s) removed; ${report.kept.length} changed during the cleanup and were kept (${report.kept.slice(0, 3).join(', ')}); queued again`,
+        { equipment: job.equipment_id },
+      );
+      return;
+    }
     if (retain) await this.#cache.setSyncStatus(job.run_path, 'cleaned');
-    const report = await removeRunData(job.run_path, retain);
     this.#store.transition(job.id, ['cleanup_eligible'], 'cleaned', { next_attempt_at: null });
-    const message = `Cleaned ${job.run_path}: ${report.files} file(s), ${report.bytes} bytes removed${retain ? ', .exlab-wizard kept' : ''}; verified ${job.verify_passes} time(s), last at ${job.verified_at}, on ${remoteLocation(transport, target)}`;
+    const message = `Cleaned ${job.run_path}: ${report.files} file(s), ${report.bytes} bytes removed${retain ? ', .exlab-wizard kept' : ', folder removed'}; verified ${job.verify_passes} time(s), last at ${job.verified_at}, on ${remoteLocation(transport, target)}`;
     this.#logger.info(`NAS sync: ${message}`, { equipment: job.equipment_id });
     await appendEquipmentLog(
       equipmentDir(config, equipment.id) as string,
@@ -701,36 +903,33 @@ export class NasSync {
     );
   }
 
-  async #nasRootAnswers(transport: NasTransport, signal: AbortSignal, job: SyncJob): Promise<boolean> {
-    const command = remoteRootProbe(transport, this.#commands);
-    if (command === null) return isDirectory(remoteRoot(transport));
-    const outcome = await this.#runTransport(command, signal, job);
-    return outcome.exitCode === 0 && outcome.spawnError === null;
-  }
-
-  async #remoteManifest(job: SyncJob, transport: NasTransport, target: string, signal: AbortSignal): Promise<HashManifest | 'retry'> {
+  // The NAS side's digests, or why they could not be had.
+  async #remoteManifest(
+    job: SyncJob,
+    transport: NasTransport,
+    target: string,
+    signal: AbortSignal,
+    includeCache: boolean,
+  ): Promise<{ digests: HashManifest } | { failure: { kind: SyncFailureKind; detail: string } }> {
     const command = remoteHashCommand(transport, target, this.#commands);
     if (command === null) {
       // A mounted share: its files are hashed here; a missing folder is an empty NAS side.
       const destination = remoteLocation(transport, target);
-      return (await exists(destination)) ? localManifest(destination, skippedFolders(job)) : new Map();
+      if (!(await exists(destination))) return { digests: new Map() };
+      return { digests: (await scanFolder(destination, { skip: skippedFolders(job), includeCache, signal })).digests };
     }
     const outcome = await this.#runTransport(command, signal, job);
     if (outcome.exitCode === 0 && outcome.spawnError === null) {
       // rclone names files relative to the folder; find names them by the absolute path it was given.
-      return parseChecksums(outcome.stdout, transport.type === 'rsync_ssh' ? remotePath(transport, target) : '');
+      return { digests: parseChecksums(outcome.stdout, transport.type === 'rsync_ssh' ? remotePath(transport, target) : '') };
     }
     const detail = describeOutcome(command, outcome);
-    // S6: a probe that cannot run takes the hash-mismatch path; auth fails; anything else backs off.
-    if (outcome.spawnError !== null) return new Map();
-    const kind = classifyFailure(transport, outcome.exitCode, outcome.stderr);
-    if (kind === 'auth') throw new JobFailure('auth', detail);
-    if (kind === 'hash_mismatch') return new Map();
-    this.#backOff(job, 'awaiting_verify', 'awaiting_verify', detail);
-    return 'retry';
+    const kind = outcome.spawnError !== null ? 'transport_unavailable' : classifyFailure(transport, outcome.exitCode, outcome.stderr);
+    return { failure: { kind, detail } };
   }
 
-  async #pushMetadata(job: SyncJob, transport: NasTransport, target: string, signal: AbortSignal): Promise<void> {
+  // Pushes .exlab-wizard/ again; null when it worked, else what went wrong.
+  async #pushMetadata(job: SyncJob, transport: NasTransport, target: string, signal: AbortSignal): Promise<string | null> {
     const request = {
       source: join(job.run_path, FILE_NAMES.cacheDir),
       target: `${target}/${FILE_NAMES.cacheDir}`,
@@ -738,14 +937,7 @@ export class NasSync {
       exclude: [],
     };
     const failed = await this.#pushFolder(job, transport, request, signal);
-    if (failed !== null) {
-      this.#logger.warn(
-        `NAS sync of ${job.run_path}: the data is verified, but its metadata did not reach the NAS again: ${failed.detail}`,
-        {
-          equipment: job.equipment_id,
-        },
-      );
-    }
+    return failed === null ? null : failed.detail;
   }
 
   async #runTransport(command: Command, signal: AbortSignal, job: SyncJob): Promise<CommandOutcome> {
@@ -762,9 +954,12 @@ export class NasSync {
 
   async #fail(job: SyncJob, kind: SyncFailureKind, detail: string): Promise<void> {
     if (job.state === 'failed') return;
+    const wasVerified = job.state === 'verified' || job.state === 'cleanup_eligible';
     this.#store.transition(job.id, [job.state], 'failed', { last_error: kind, last_error_detail: detail, next_attempt_at: null });
     this.#logger.error(`NAS sync of ${job.run_path} failed (${kind}): ${detail}`, { equipment: job.equipment_id });
-    // §7.1.5: a job that failed for good shows as `failed` in the run's own record too.
+    // §7.1.5: a job that failed for good shows as `failed` in the run's own record too, unless its
+    // data was verified on the NAS and the failure says nothing against that copy (G3: never un-sync).
+    if (wasVerified && kind !== 'hash_mismatch') return;
     await this.#cache.setSyncStatus(job.run_path, 'failed').catch((error: unknown) => {
       if (kind !== 'local_file_vanished') this.#logger.warn(`could not record the failed sync in ${job.run_path}: ${describeError(error)}`);
     });
@@ -772,9 +967,25 @@ export class NasSync {
 
   // A stopped transfer goes back to the queue as it was, for the next start (Q5: the queue persists).
   #putBack(job: SyncJob): void {
-    const now = this.#store.get(job.id);
-    if (now?.state === 'running') this.#store.transition(job.id, ['running'], 'queued');
+    try {
+      const now = this.#store.get(job.id);
+      if (now?.state === 'running') this.#store.transition(job.id, ['running'], 'queued');
+    } catch (error) {
+      this.#logger.warn(
+        `NAS sync: could not put ${job.run_path} back in the queue: ${describeError(error)}; the next start queues it again`,
+      );
+    }
   }
+}
+
+/** What a step of the worker works on. */
+interface JobStep {
+  job: SyncJob;
+  config: Config;
+  equipment: EquipmentConfig;
+  transport: NasTransport;
+  target: string;
+  signal: AbortSignal;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -791,9 +1002,22 @@ async function isDirectory(path: string): Promise<boolean> {
   );
 }
 
+async function sameDevice(a: string, b: string): Promise<boolean> {
+  const [left, right] = await Promise.all([stat(a).catch(() => null), stat(b).catch(() => null)]);
+  return left !== null && right !== null && left.dev === right.dev;
+}
+
+// Entries of a run that are neither files nor folders (symbolic links, sockets, devices).
+async function entriesNotCarried(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => !entry.isFile() && !entry.isDirectory())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)));
+}
+
 function isInside(path: string, folder: string): boolean {
   const rel = relative(folder, path);
-  return rel !== '' && !rel.startsWith('..') && !rel.startsWith(sep) && resolve(folder, rel) === path;
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 function mismatchDetail(comparison: { missing: string[]; differing: string[] }, remoteFiles: number): string {

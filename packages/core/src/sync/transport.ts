@@ -89,7 +89,8 @@ export function pushCommand(transport: NasTransport, request: PushRequest, comma
     args.push(request.source, destination);
     return { file: commands.rclone, args };
   }
-  const args = ['-a', '--checksum', '--partial', '--mkpath'];
+  // --timeout: a connection that goes silent (no RST) ends the push instead of holding the worker.
+  const args = ['-a', '--checksum', '--partial', '--mkpath', `--timeout=${RSYNC_IO_TIMEOUT_S}`];
   if (transport.type === 'rsync_ssh') args.push('-e', rsyncShell(transport.ssh_key_path, commands));
   if (request.bwlimitKiB !== null) args.push(`--bwlimit=${request.bwlimitKiB}`);
   for (const folder of request.exclude) args.push(`--exclude=/${folder}/`);
@@ -107,7 +108,12 @@ export function remoteHashCommand(transport: NasTransport, target: string, comma
   const path = remotePath(transport, target);
   return {
     file: commands.ssh,
-    args: [...sshArgs(transport.ssh_key_path, commands), transport.ssh_target, `find ${shellQuote(path)} -type f -exec sha256sum {} +`],
+    args: [
+      ...sshArgs(transport.ssh_key_path, commands),
+      '--',
+      transport.ssh_target,
+      `find ${shellQuote(path)} -type f -exec sha256sum {} +`,
+    ],
   };
 }
 
@@ -117,12 +123,17 @@ export function remoteRootProbe(transport: NasTransport, commands: SyncCommands)
   if (transport.type === 'rclone') return { file: commands.rclone, args: ['lsf', '--max-depth', '1', remoteLocation(transport, '')] };
   return {
     file: commands.ssh,
-    args: [...sshArgs(transport.ssh_key_path, commands), transport.ssh_target, `test -d ${shellQuote(remoteRoot(transport))}`],
+    args: [...sshArgs(transport.ssh_key_path, commands), '--', transport.ssh_target, `test -d ${shellQuote(remoteRoot(transport))}`],
   };
 }
 
+// A dead host is noticed in 30 s, a connection that stops answering in about a minute.
+const SSH_TIMEOUTS = ['-o', 'ConnectTimeout=30', '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=4'];
+/** rsync gives up after this many seconds without any data moving. */
+const RSYNC_IO_TIMEOUT_S = 600;
+
 function sshArgs(keyPath: string, commands: SyncCommands): string[] {
-  return ['-i', expandHome(keyPath), '-o', 'BatchMode=yes', ...commands.sshOptions];
+  return ['-i', expandHome(keyPath), '-o', 'BatchMode=yes', ...SSH_TIMEOUTS, ...commands.sshOptions];
 }
 
 // rsync splits its -e value into words itself and honours single quotes.
@@ -163,6 +174,9 @@ const RSYNC_PERMISSION_EXITS = new Set([5, 23]);
  */
 export function classifyFailure(transport: NasTransport, exitCode: number | null, output: string): SyncFailureKind {
   const text = output.toLowerCase();
+  // rsync could not read a file of the run itself: a problem on this machine, not of the NAS login.
+  if (transport.type !== 'rclone' && /send_files failed to open|\[sender\].*permission denied|opendir .*permission denied/.test(text))
+    return 'local_error';
   if (AUTH_PATTERNS.some((pattern) => pattern.test(text))) return 'auth';
   if (transport.type !== 'rclone' && exitCode !== null && RSYNC_PERMISSION_EXITS.has(exitCode) && text.includes('permission'))
     return 'auth';

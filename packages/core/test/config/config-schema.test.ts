@@ -63,6 +63,48 @@ describe('ConfigSchema', () => {
     });
   });
 
+  it('refuses a mounted-share NAS folder that is, holds or sits in the equipment folder, naming the field', () => {
+    const equipment = (path: string, localRoot?: string) => ({
+      id: 'CONFOCAL_01',
+      label: 'Confocal',
+      nas_root: '//nas',
+      completeness_signal: 'manifest',
+      manifest_filename: 'm.json',
+      ...(localRoot ? { local_root: localRoot } : {}),
+      transport: { type: 'local', path },
+    });
+    for (const [path, localRoot] of [
+      ['/data/lab', undefined],
+      ['/data/lab/nas', undefined],
+      ['/data', undefined],
+      ['/mnt/nas/', '/mnt/nas/CONFOCAL'],
+    ] as const) {
+      const result = validateConfig({ paths: { local_root: '/data/lab' }, equipment: [equipment(path, localRoot)] });
+      expect(!result.success && result.issues.map((issue) => issue.path), path).toEqual(['equipment[0].transport.path']);
+    }
+    expect(validateConfig({ paths: { local_root: '/data/lab' }, equipment: [equipment('/data/lab-nas')] }).success).toBe(true);
+  });
+
+  it('refuses transport values a program would read as options, and a relative share path', () => {
+    const equipment = (transport: Record<string, unknown>) => ({
+      id: 'CONFOCAL_01',
+      label: 'Confocal',
+      nas_root: '//nas',
+      completeness_signal: 'manifest',
+      manifest_filename: 'm.json',
+      transport,
+    });
+    const paths = (result: ReturnType<typeof validateConfig>) => (!result.success ? result.issues.map((issue) => issue.path) : []);
+    expect(
+      paths(validateConfig({ equipment: [equipment({ type: 'rsync_ssh', ssh_target: '-oProxyCommand=x', remote_path: '/v' })] })),
+    ).toEqual(['equipment[0].transport.ssh_target']);
+    expect(
+      paths(validateConfig({ equipment: [equipment({ type: 'rclone', rclone_remote: 'lab:nas', rclone_remote_path: '/v' })] })),
+    ).toEqual(['equipment[0].transport.rclone_remote']);
+    expect(paths(validateConfig({ equipment: [equipment({ type: 'local', path: 'nas/lab' })] }))).toEqual(['equipment[0].transport.path']);
+    expect(validateConfig({ equipment: [equipment({ type: 'local', path: 'Z:\\lab' })] }).success).toBe(true);
+  });
+
   it('validates one Add-Equipment entry with the same rules', () => {
     const body = {
       id: 'SPIM_01',

@@ -229,6 +229,7 @@ describe('enums', () => {
       'transport_missing',
       'transport_unavailable',
       'local_error',
+      'nas_root_invalid',
     ]);
     expect(C.SYNC_BACKOFF_SECONDS).toEqual([30, 120, 480, 1800, 7200]);
     expect(C.LIMS_SOURCES).toEqual(['live', 'cache', 'offline_catalogue']);

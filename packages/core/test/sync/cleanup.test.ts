@@ -1,9 +1,9 @@
-import { access, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CacheWriter } from '../../src/cache/index.js';
 import type { Config, ValidationOverride } from '../../src/schemas/index.js';
-import { cleanupHold, NasSync } from '../../src/sync/index.js';
+import { cleanupHold, NasSync, removeVerifiedFiles, scanFolder } from '../../src/sync/index.js';
 import { EQUIPMENT, ManualClock, SyncLab, syncStatusOf } from './support.js';
 
 const settings = { enabled: true, min_verify_passes: 2, min_age_hours: 24, retain_cache: true };
@@ -37,7 +37,7 @@ let clock: ManualClock;
 const open: NasSync[] = [];
 
 beforeEach(async () => {
-  lab = await SyncLab.create();
+  lab = await SyncLab.create({ otherDisk: true });
   clock = new ManualClock();
 });
 
@@ -165,5 +165,137 @@ describe('the cleanup reaper (§7.1.6, §7.1.10)', () => {
     await sync.whenIdle();
     expect(sync.job(job?.id ?? '')).toMatchObject({ state: 'verified' });
     expect(await exists(join(run, 'notes.txt'))).toBe(true);
+  });
+});
+
+describe('the cleanup reaper never loses data', () => {
+  it('hashes the run after the NAS listing: a file written meanwhile stops the cleanup, nothing is deleted', async () => {
+    const run = await lab.run();
+    const rcloneConfig = join(lab.root, 'rclone.conf');
+    await writeFile(rcloneConfig, '[lab-nas]\ntype = local\n');
+    // The acquisition writes one more frame while rclone lists the NAS copy.
+    const rclone = await lab.script(
+      'rclone',
+      `if [ "$1" = hashsum ] && [ -e "$ARMED" ]; then echo frame > "$RUN/late_frame.tif"; fi\nexec rclone "$@"`,
+    );
+    const env = { ...process.env, RCLONE_CONFIG: rcloneConfig, ARMED: join(lab.root, 'armed'), RUN: run };
+    const config = lab.config({
+      transport: { type: 'rclone', rclone_remote: 'lab-nas', rclone_remote_path: lab.nas },
+      extra: { nas_cleanup: { ...settings, min_verify_passes: 1, min_age_hours: 1 } },
+    });
+    const sync = await NasSync.open({
+      queuePath: lab.queuePath,
+      getConfig: () => config,
+      clock: clock.now,
+      timers: clock.timers,
+      env,
+      commands: { rclone },
+    });
+    open.push(sync);
+    sync.start();
+    const { job } = await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    expect(sync.job(job?.id ?? '')?.state).toBe('verified');
+    await writeFile(join(lab.root, 'armed'), '');
+    clock.advance(3_600_000);
+    await sync.whenIdle();
+    expect(sync.job(job?.id ?? '')).toMatchObject({ state: 'failed', last_error: 'hash_mismatch' });
+    expect(sync.job(job?.id ?? '')?.last_error_detail).toContain('late_frame.tif');
+    expect(await readFile(join(run, 'notes.txt'), 'utf8')).toBe('baseline\n');
+    expect(await readFile(join(run, 'late_frame.tif'), 'utf8')).toBe('frame\n');
+    // Local and NAS copies differ now: an operator decides (a retry pushes the local copy again).
+    expect(await syncStatusOf(run)).toBe('failed');
+  });
+
+  it('removes only files that are still the ones it hashed', async () => {
+    const run = await lab.run();
+    const scanned = await scanFolder(run);
+    await writeFile(join(run, 'notes.txt'), 'changed after the scan\n');
+    await writeFile(join(run, 'new.txt'), 'written after the scan\n');
+    const report = await removeVerifiedFiles(run, scanned);
+    expect(report.kept).toEqual(['notes.txt']);
+    expect(report.files).toBe(2);
+    expect((await readdir(run)).sort()).toEqual(['.exlab-wizard', 'new.txt', 'notes.txt']);
+  });
+
+  it('refuses a mounted-share NAS path that overlaps the lab folders (through a link), before anything is written', async () => {
+    const run = await lab.run();
+    // The config check sees two different paths; the link makes them one folder.
+    await symlink(lab.tree.lab, join(lab.root, 'nas-link'));
+    const config = lab.config({
+      transport: { type: 'local', path: join(lab.root, 'nas-link') },
+      extra: { nas_cleanup: { ...settings, min_verify_passes: 1, min_age_hours: 0 } },
+    });
+    const sync = await NasSync.open({ queuePath: lab.queuePath, getConfig: () => config, clock: clock.now, timers: clock.timers });
+    open.push(sync);
+    sync.start();
+    const { job } = await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    expect(sync.job(job?.id ?? '')).toMatchObject({ state: 'failed', last_error: 'nas_root_invalid' });
+    expect(await readFile(join(run, 'notes.txt'), 'utf8')).toBe('baseline\n');
+  });
+
+  it('never creates a missing NAS folder (an unmounted share): the push waits and the run stays', async () => {
+    const run = await lab.run();
+    await rm(lab.nas, { recursive: true });
+    const sync = await nasSync({});
+    const { job } = await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    expect(sync.job(job?.id ?? '')).toMatchObject({ state: 'queued', attempts: 1, last_error: 'network' });
+    expect(sync.job(job?.id ?? '')?.last_error_detail).toContain('is the share mounted');
+    expect(await exists(lab.nas)).toBe(false);
+    expect(await readFile(join(run, 'notes.txt'), 'utf8')).toBe('baseline\n');
+  });
+
+  it('keeps a run whose NAS copy is on the same disk', async () => {
+    const sameDisk = await SyncLab.create();
+    try {
+      const run = await sameDisk.run();
+      const config = sameDisk.config({ extra: { nas_cleanup: { ...settings, min_verify_passes: 1, min_age_hours: 0 } } });
+      const sync = await NasSync.open({ queuePath: sameDisk.queuePath, getConfig: () => config, clock: clock.now, timers: clock.timers });
+      open.push(sync);
+      sync.start();
+      await sync.enqueue({ path: run });
+      await sync.whenIdle();
+      expect(sync.status(run)).toBe('cleanup_eligible');
+      expect(await readFile(join(run, 'notes.txt'), 'utf8')).toBe('baseline\n');
+    } finally {
+      for (const sync of open.splice(0)) await sync.stop();
+      await sameDisk.cleanup();
+    }
+  });
+
+  it('with retain_cache: false keeps the whole folder while its metadata cannot reach the NAS', async () => {
+    const run = await lab.run();
+    // The NAS refuses everything under .exlab-wizard/.
+    const rsync = await lab.script(
+      'rsync',
+      `for last; do :; done\ncase "$last" in */.exlab-wizard/) echo "rsync: connection unexpectedly closed" >&2; exit 30;; esac\nexec rsync "$@"`,
+    );
+    const config = lab.config({ extra: { nas_cleanup: { ...settings, min_verify_passes: 1, min_age_hours: 0, retain_cache: false } } });
+    const sync = await NasSync.open({
+      queuePath: lab.queuePath,
+      getConfig: () => config,
+      clock: clock.now,
+      timers: clock.timers,
+      commands: { rsync },
+    });
+    open.push(sync);
+    sync.start();
+    const { job } = await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    expect(sync.job(job?.id ?? '')?.state).toBe('cleanup_eligible');
+    expect(await readFile(join(run, '.exlab-wizard', 'checksums.sha256'), 'utf8')).not.toBe('');
+    expect(await readFile(join(run, 'notes.txt'), 'utf8')).toBe('baseline\n');
+  });
+
+  it('never cleans a run that holds a symbolic link the NAS copy lacks', async () => {
+    const run = await lab.run();
+    await symlink('/dev/null', join(run, 'raw_link'));
+    const sync = await nasSync({});
+    await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    expect(sync.status(run)).toBe('verified');
+    expect(await readFile(join(run, 'notes.txt'), 'utf8')).toBe('baseline\n');
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -97,6 +97,54 @@ describe('SyncJobStore (S1, S2)', () => {
     expect(store.nextDue('2026-03-02T10:00:00Z', { cleanup: true })?.id).toBe(eligible.id);
     expect(store.nextWakeAt({ cleanup: false })).toBe('2026-03-02T10:30:00Z');
     expect(store.nextDue('2026-03-02T10:30:00Z', { cleanup: false })?.id).toBe(verified.id);
+  });
+
+  it('moves a row that does not read as a job aside, keeping it, so the others go on', async () => {
+    store = await SyncJobStore.open(queuePath());
+    const bad = store.insert(newJob('/lab/A/Run_1', '2026-03-02T09:00:00Z'));
+    const good = store.insert(newJob('/lab/A/Run_2', '2026-03-02T09:05:00Z'));
+    store.close();
+    const raw = new DatabaseSync(queuePath());
+    raw.prepare("UPDATE jobs SET level = 'bogus' WHERE id = ?").run(bad.id);
+    raw.close();
+    store = await SyncJobStore.open(queuePath());
+    expect(() => store?.nextDue('2026-03-02T10:00:00Z', { cleanup: false })).toThrow(
+      expect.objectContaining({ code: 'sync_queue_invalid', details: expect.objectContaining({ id: bad.id }) }),
+    );
+    expect(store.list().map((job) => job.id)).toEqual([good.id]);
+    expect(store.setAside(bad.id, 'level: invalid', '2026-03-02T10:00:00Z')).toBe('/lab/A/Run_1');
+    expect(store.nextDue('2026-03-02T10:00:00Z', { cleanup: false })?.id).toBe(good.id);
+    store.close();
+    const check = new DatabaseSync(queuePath());
+    expect(check.prepare('SELECT id, reason FROM unreadable_jobs').all()).toEqual([{ id: bad.id, reason: 'level: invalid' }]);
+    check.close();
+  });
+
+  it('adds the columns a queue in the older S1 layout lacks, keeping its jobs', async () => {
+    const path = queuePath();
+    await mkdir(join(dir, 'state'), { recursive: true });
+    const old = new DatabaseSync(path);
+    old.exec(`CREATE TABLE jobs (id TEXT PRIMARY KEY, run_path TEXT UNIQUE NOT NULL, equipment_id TEXT, state TEXT, attempts INTEGER DEFAULT 0,
+      last_attempt_at TEXT, next_attempt_at TEXT, last_error TEXT, verify_passes INTEGER DEFAULT 0, verified_at TEXT, enqueued_at TEXT, nas_path TEXT)`);
+    old
+      .prepare('INSERT INTO jobs (id, run_path, equipment_id, state, enqueued_at, nas_path) VALUES (?, ?, ?, ?, ?, ?)')
+      .run('py-1', '/lab/A/Run_1', 'CONFOCAL_01', 'queued', '2026-03-01T08:00:00Z', '//nas/lab/A/Run_1');
+    old.close();
+    store = await SyncJobStore.open(path);
+    expect(store.get('py-1')).toMatchObject({ state: 'queued', level: 'run', mismatches: 0, last_error_detail: null });
+    expect(store.insert(newJob('/lab/A/Run_2')).level).toBe('run');
+  });
+
+  it('refuses a database whose jobs table is not a queue, and leaves it alone', async () => {
+    const path = queuePath();
+    await mkdir(join(dir, 'state'), { recursive: true });
+    const other = new DatabaseSync(path);
+    other.exec('CREATE TABLE jobs (name TEXT)');
+    other.close();
+    await expect(SyncJobStore.open(path)).rejects.toMatchObject({
+      code: 'sync_queue_invalid',
+      details: { missing: ['id', 'run_path', 'equipment_id', 'state', 'enqueued_at'] },
+    });
   });
 
   it('refuses a queue written by a newer app and leaves it untouched', async () => {

@@ -61,6 +61,16 @@ describe('hash manifests (S6)', () => {
     );
   });
 
+  it('keeps names that start with a space or a star as written (rclone prints names relative to the folder)', () => {
+    expect(parseChecksums(`${HELLO}   notes.txt\n${EMPTY}  *star.txt\n${EMPTY} *binary.bin\n`)).toEqual(
+      new Map([
+        [' notes.txt', HELLO],
+        ['*star.txt', EMPTY],
+        ['binary.bin', EMPTY],
+      ]),
+    );
+  });
+
   it('verifies when every local file is on the NAS with its digest; NAS extras are ignored', () => {
     const local = new Map([['a.txt', HELLO]]);
     expect(compareManifests(local, new Map([...local, ['extra.txt', EMPTY]]))).toEqual({ ok: true, missing: [], differing: [] });

@@ -1,5 +1,6 @@
 import { access, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CacheWriter } from '../../src/cache/index.js';
 import type { Config } from '../../src/schemas/index.js';
@@ -291,5 +292,78 @@ describe('NAS sync failures and retries (§7.1.5)', () => {
     await sync.enqueue({ path: run });
     await sync.whenIdle();
     expect(sync.status(run)).toBe('verified');
+  });
+});
+
+describe('NAS sync robustness', () => {
+  it('postpones a re-verification while the share is not mounted, and never fails the verified run', async () => {
+    const run = await lab.run();
+    const config = lab.config({ extra: { nas_cleanup: { enabled: false, min_verify_passes: 2, min_age_hours: 24, retain_cache: true } } });
+    const sync = await nasSync(config);
+    sync.start();
+    const { job } = await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    await rm(lab.nas, { recursive: true });
+    clock.advance(3_600_000);
+    await sync.whenIdle();
+    expect(sync.job(job?.id ?? '')).toMatchObject({ state: 'verified', verify_passes: 1, next_attempt_at: '2026-03-02T11:30:00Z' });
+    expect(await syncStatusOf(run)).toBe('synced');
+  });
+
+  it('arms no timer while sync.enabled is false, even for a job whose back-off has passed', async () => {
+    const run = await lab.run();
+    const rsync = await lab.script('rsync', 'echo "rsync: connection unexpectedly closed" >&2\nexit 30');
+    let config = lab.config();
+    const sync = await nasSync(() => config, { commands: { rsync } });
+    sync.start();
+    await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    expect(clock.nextTimerIn()).toBe(30_000);
+    config = lab.config({ extra: { sync: { enabled: false } } });
+    clock.advance(30_000);
+    await sync.whenIdle();
+    expect(clock.nextTimerIn()).toBeUndefined();
+    expect(sync.status(run)).toBe('queued');
+  });
+
+  it('waits 30 s and tries again when another program holds the queue locked, without blocking for long', async () => {
+    const run = await lab.run();
+    const sync = await nasSync(lab.config());
+    await sync.enqueue({ path: run });
+    const other = new DatabaseSync(lab.queuePath);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      sync.start();
+      await sync.whenIdle();
+      expect(sync.status(run)).toBe('queued');
+      expect(clock.nextTimerIn()).toBe(30_000);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    clock.advance(30_000);
+    await sync.whenIdle();
+    expect(sync.status(run)).toBe('verified');
+  });
+
+  it('refuses a folder named for an equipment it is not under', async () => {
+    const run = await lab.run();
+    const sync = await nasSync(lab.config());
+    await expect(sync.enqueue({ path: run, equipmentId: 'FLOW_01' }, { gate: false })).rejects.toMatchObject({
+      code: 'equipment_not_configured',
+      field: 'path',
+    });
+    expect(sync.jobs()).toEqual([]);
+  });
+
+  it('leaves a job under way or done as it is, creation.json too, when the folder is enqueued again', async () => {
+    const run = await lab.run();
+    const sync = await nasSync(lab.config());
+    sync.start();
+    await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    await writeFile(join(run, 'added_<later>.txt'), 'x\n');
+    expect(await sync.enqueue({ path: run })).toMatchObject({ state: 'verified' });
+    expect(await syncStatusOf(run)).toBe('synced');
   });
 });

@@ -1,7 +1,7 @@
 // A lab with one equipment whose NAS is a folder, a hand-set clock for back-off tests, and
 // wrappers around the real rsync that fail or corrupt the way a network or a NAS would.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
@@ -56,21 +56,28 @@ export class ManualClock {
 
 /** A temporary lab whose CONFOCAL_01 pushes to `<root>/nas` (a mounted share) unless a transport is given. */
 export class SyncLab {
-  private constructor(readonly tree: LabTree) {}
+  private constructor(
+    readonly tree: LabTree,
+    /** The NAS folder of the local transport. */
+    readonly nas: string,
+    private readonly ownNasRoot: string | null,
+  ) {}
 
-  static async create(): Promise<SyncLab> {
-    const lab = new SyncLab(await LabTree.create());
+  /**
+   * A lab whose NAS folder is `<root>/nas`, or, with `otherDisk`, a folder on /dev/shm (another
+   * file system, as a mounted share is: the cleanup reaper never removes data whose only other
+   * copy is on the same disk).
+   */
+  static async create(options: { otherDisk?: boolean } = {}): Promise<SyncLab> {
+    const tree = await LabTree.create();
+    const nasRoot = options.otherDisk ? await mkdtemp(join('/dev/shm', 'exlab-nas-')) : null;
+    const lab = new SyncLab(tree, nasRoot === null ? join(tree.root, 'nas') : join(nasRoot, 'nas'), nasRoot);
     await mkdir(lab.nas, { recursive: true });
     return lab;
   }
 
   get root(): string {
     return this.tree.root;
-  }
-
-  /** The NAS folder of the local transport. */
-  get nas(): string {
-    return join(this.tree.root, 'nas');
   }
 
   get queuePath(): string {
@@ -113,6 +120,7 @@ export class SyncLab {
 
   async cleanup(): Promise<void> {
     await this.tree.cleanup();
+    if (this.ownNasRoot !== null) await rm(this.ownNasRoot, { recursive: true, force: true });
   }
 }
 

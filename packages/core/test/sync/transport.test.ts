@@ -10,6 +10,7 @@ const local: NasTransport = { type: 'local', path: '/mnt/nas/lab' };
 const run = '/data/lab/CONFOCAL_01/Cortex Q3 Pilot/Runs/Run_2026-03-02T09-15';
 const target = 'CONFOCAL_01/Cortex Q3 Pilot/Runs/Run_2026-03-02T09-15';
 const request = { source: run, target, bwlimitKiB: null, exclude: [] };
+const SSH_TIMEOUTS = '-o ConnectTimeout=30 -o ServerAliveInterval=15 -o ServerAliveCountMax=4';
 
 describe('push commands (S5)', () => {
   it('copies with rclone by checksum into <remote>:<path>/<target>, with --bwlimit in K only when limited', () => {
@@ -36,8 +37,9 @@ describe('push commands (S5)', () => {
         '--checksum',
         '--partial',
         '--mkpath',
+        '--timeout=600',
         '-e',
-        `ssh -i ${key} -o BatchMode=yes`,
+        `ssh -i ${key} -o BatchMode=yes ${SSH_TIMEOUTS}`,
         '--bwlimit=128',
         `${run}/`,
         `sync@nas01:/volume1/lab/${target}/`,
@@ -48,13 +50,23 @@ describe('push commands (S5)', () => {
   it('quotes an ssh key path with spaces for rsync and appends extra ssh options', () => {
     const transport: NasTransport = { ...rsync, ssh_key_path: '/keys/lab key' } as NasTransport;
     const command = pushCommand(transport, request, { ...DEFAULT_SYNC_COMMANDS, sshOptions: ['-p', '2222'] });
-    expect(command.args[5]).toBe(`ssh -i '/keys/lab key' -o BatchMode=yes -p 2222`);
+    expect(command.args[6]).toBe(`ssh -i '/keys/lab key' -o BatchMode=yes ${SSH_TIMEOUTS} -p 2222`);
   });
 
   it('rsyncs into a mounted share for the local transport, and leaves out a project job run folders', () => {
     expect(pushCommand(local, { ...request, exclude: ['Runs', 'TestRuns'] }, DEFAULT_SYNC_COMMANDS)).toEqual({
       file: 'rsync',
-      args: ['-a', '--checksum', '--partial', '--mkpath', '--exclude=/Runs/', '--exclude=/TestRuns/', `${run}/`, `/mnt/nas/lab/${target}/`],
+      args: [
+        '-a',
+        '--checksum',
+        '--partial',
+        '--mkpath',
+        '--timeout=600',
+        '--exclude=/Runs/',
+        '--exclude=/TestRuns/',
+        `${run}/`,
+        `/mnt/nas/lab/${target}/`,
+      ],
     });
   });
 });
@@ -67,7 +79,9 @@ describe('verification and reachability probes (S6, S8)', () => {
     });
     const ssh = remoteHashCommand(rsync, target, DEFAULT_SYNC_COMMANDS);
     expect(ssh?.file).toBe('ssh');
-    expect(ssh?.args.slice(-2)).toEqual(['sync@nas01', `find '/volume1/lab/${target}' -type f -exec sha256sum {} +`]);
+    // `--` ends ssh's options: a host name can never be read as one.
+    expect(ssh?.args.slice(-3)).toEqual(['--', 'sync@nas01', `find '/volume1/lab/${target}' -type f -exec sha256sum {} +`]);
+    expect(ssh?.args).toEqual(expect.arrayContaining(['ConnectTimeout=30', 'ServerAliveInterval=15']));
     expect(ssh?.args).toContain('BatchMode=yes');
     expect(remoteHashCommand(local, target, DEFAULT_SYNC_COMMANDS)).toBeNull();
   });
@@ -96,6 +110,7 @@ describe('failure classification (S5, §7.1.5)', () => {
     [rsync, 30, 'rsync: connection unexpectedly closed', 'network'],
     [rclone, 1, 'network timeout', 'network'],
     [rsync, 12, '', 'network'],
+    [rsync, 23, 'rsync: [sender] send_files failed to open "/data/run/raw.tif": Permission denied (13)', 'local_error'],
   ] as const)('classifies %#: exit %s "%s" as %s', (transport, code, stderr, kind) => {
     expect(classifyFailure(transport, code, stderr)).toBe(kind);
   });

@@ -80,7 +80,7 @@ export function registerHealthRoutes(app: FastifyInstance, context: ServerContex
               status: 'warn',
               enabled: true,
               ...sizes,
-              reason: `${failed} NAS sync job${failed === 1 ? '' : 's'} failed; retry from Problems`,
+              reason: `${failed} NAS sync job${failed === 1 ? '' : 's'} failed; app.log says why`,
             }
           : { status: 'ok', enabled: true, ...sizes };
       }),

@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '@exlab/core/process';
 import { CreationJsonSchema } from '@exlab/core/schemas';
+import { starterTemplatesDir } from '@exlab/core/starter';
 import {
   killAndWait,
   runExlab,
@@ -226,5 +227,19 @@ describe('exlab status and stop', () => {
       expect(stop.code).toBe(0);
     }
     expect(await isProcessAlive(pid)).toBe(false);
+  });
+
+  it('runs the bundled tray program, which builds the demo lab from the starter templates shipped with @exlab/core', async () => {
+    const started = await runExlab(['start', '--headless', '--state-dir', sb.stateDir], sb.env);
+    expect(started.code, started.stderr).toBe(0);
+    try {
+      const demoTemplates = join(sb.home, '.local', 'share', 'exlab-wizard', 'demo-lab', 'templates');
+      expect((await readdir(demoTemplates)).sort()).toEqual((await readdir(starterTemplatesDir())).sort());
+      const info = await waitFor('server.json', () => serverInfoOf(sb.stateDir));
+      const health = await get(info.port, '/api/v1/health', { authorization: `Bearer ${info.token}` });
+      expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', components: { plugin_host: { status: 'ok' } } });
+    } finally {
+      expect((await runExlab(['stop', '--state-dir', sb.stateDir], sb.env)).code).toBe(0);
+    }
   });
 });

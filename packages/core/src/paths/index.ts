@@ -13,3 +13,4 @@ export {
 } from './layout.js';
 export { isInside, resolveInsideRoots } from './inside.js';
 export { enableModuleCompileCache, COMPILE_CACHE_DIR_NAME } from './compile-cache.js';
+export { corePackageDir } from './core-package.js';

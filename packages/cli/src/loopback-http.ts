@@ -39,7 +39,15 @@ export function loopbackRequest(port: number, path: string, options: LoopbackReq
   }
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: LOOPBACK_HOST, port, path, method: options.method ?? 'GET', headers, agent: false, signal: AbortSignal.timeout(options.timeoutMs) },
+      {
+        host: LOOPBACK_HOST,
+        port,
+        path,
+        method: options.method ?? 'GET',
+        headers,
+        agent: false,
+        signal: AbortSignal.timeout(options.timeoutMs),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

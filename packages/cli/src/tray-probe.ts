@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { API_PREFIX, FILE_NAMES } from '@exlab/core/constants';
 import { isProcessAlive, readLockInfo, readServerInfo, type LockInfo, type ServerInfo } from '@exlab/core/process';
 import { HealthSchema, type Health } from '@exlab/core/schemas';
+import { loopbackRequest } from './loopback-http.js';
 
 /** What the state dir says about the tray, after checking liveness and health. */
 export interface TrayProbe {
@@ -20,12 +21,12 @@ export interface TrayProbe {
 /** GETs /health with the token; null when it does not answer 200 within `timeoutMs`. */
 export async function fetchHealth(server: ServerInfo, timeoutMs = 2_000): Promise<Health | null> {
   try {
-    const response = await fetch(`http://127.0.0.1:${server.port}${API_PREFIX}/health`, {
+    const response = await loopbackRequest(server.port, `${API_PREFIX}/health`, {
       headers: { authorization: `Bearer ${server.token}` },
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
     });
     if (response.status !== 200) return null;
-    const parsed = HealthSchema.safeParse(await response.json());
+    const parsed = HealthSchema.safeParse(JSON.parse(response.body));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;

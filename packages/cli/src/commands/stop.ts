@@ -10,6 +10,7 @@ import {
   terminateProcessTree,
   type ServerInfo,
 } from '@exlab/core/process';
+import { loopbackRequest } from '../loopback-http.js';
 import type { Output } from '../output.js';
 import { probeTray } from '../tray-probe.js';
 
@@ -36,13 +37,12 @@ async function waitForExit(pid: number, pidStart: string | null, ms: number): Pr
 /** Asks the tray to quit through its control route (S3); false when it did not accept. */
 async function requestQuit(server: ServerInfo, body: Record<string, unknown>): Promise<boolean> {
   try {
-    const response = await fetch(`http://127.0.0.1:${server.port}${API_PREFIX}/app/quit`, {
+    const response = await loopbackRequest(server.port, `${API_PREFIX}/app/quit`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${server.token}`, [CONTROL_HEADER]: server.token, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(TIMINGS.windowHandshakeMs),
+      headers: { authorization: `Bearer ${server.token}`, [CONTROL_HEADER]: server.token },
+      json: body,
+      timeoutMs: TIMINGS.windowHandshakeMs,
     });
-    await response.arrayBuffer();
     return response.status === 202;
   } catch {
     return false;

@@ -29,7 +29,7 @@ async function waitForExit(pid: number, pidStart: string | null, ms: number): Pr
   const deadline = performance.now() + ms;
   while (performance.now() < deadline) {
     if (!(await isProcessAlive(pid, pidStart))) return true;
-    await sleep(100);
+    await sleep(TIMINGS.stopPollMs);
   }
   return !(await isProcessAlive(pid, pidStart));
 }
@@ -79,7 +79,7 @@ export async function stopCommand(flags: StopFlags, output: Output, env: Readonl
       if (accepted) gone = await waitForExit(target.pid, pidStart, (flags.force ? 0 : timeoutS * 1000) + 5_000);
     }
     if (!gone) {
-      const outcome = await terminateProcessTree(target.pid, { pidStart, graceMs: TIMINGS.stopKillAfterMs });
+      const outcome = await terminateProcessTree(target.pid, { pidStart, graceMs: TIMINGS.stopKillAfterMs, pollMs: TIMINGS.stopPollMs });
       if (outcome === 'survived') {
         output.err(`ExLab-Wizard (pid ${target.pid}) is still running after SIGKILL.`);
         return EXIT_CODES.failure;

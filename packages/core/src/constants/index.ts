@@ -215,6 +215,8 @@ export const TIMINGS = {
   signalDrainMs: 5_000,
   /** `exlab stop`: SIGKILL this long after SIGTERM. */
   stopKillAfterMs: 10_000,
+  /** `exlab stop` checks this often whether the tray has exited (a pid and /proc read, so cheap). */
+  stopPollMs: 20,
   /** Fastify close with forced connection close may take this long. */
   serverCloseMs: 10_000,
   /** Tray rewrites a missing or foreign server.json on this tick (T6). */

@@ -193,6 +193,7 @@ describe('timings', () => {
       quitDrainMs: 30_000,
       signalDrainMs: 5_000,
       stopKillAfterMs: 10_000,
+      stopPollMs: 20,
       serverCloseMs: 10_000,
       selfHealIntervalMs: 5_000,
       startWaitMs: 15_000,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { API_PREFIX, FILE_NAMES } from '@exlab/core/constants';
 import { isProcessAlive, readLockInfo, readServerInfo, type LockInfo, type ServerInfo } from '@exlab/core/process';
-import { HealthSchema, type Health } from '@exlab/core/schemas';
+import type { Health } from '@exlab/core/schemas';
 import { loopbackRequest } from './loopback-http.js';
 
 /** What the state dir says about the tray, after checking liveness and health. */
@@ -18,6 +18,11 @@ export interface TrayProbe {
   serverJsonCorrupt: boolean;
 }
 
+/** Loads the /health schema (and zod) now, for a command that will check an answer soon. */
+export async function loadHealthSchema(): Promise<void> {
+  await import('./health-schema.js');
+}
+
 /** GETs /health with the token; null when it does not answer 200 within `timeoutMs`. */
 export async function fetchHealth(server: ServerInfo, timeoutMs = 2_000): Promise<Health | null> {
   try {
@@ -26,6 +31,7 @@ export async function fetchHealth(server: ServerInfo, timeoutMs = 2_000): Promis
       timeoutMs,
     });
     if (response.status !== 200) return null;
+    const { HealthSchema } = await import('./health-schema.js');
     const parsed = HealthSchema.safeParse(JSON.parse(response.body));
     return parsed.success ? parsed.data : null;
   } catch {

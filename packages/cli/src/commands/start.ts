@@ -48,7 +48,7 @@ export function trayEntry(): string {
 
 /** The command that runs the tray in the foreground: what `exlab start` detaches and autostart registers (A5). */
 export function foregroundCommand(flags: StartFlags = {}): string[] {
-  const args = [process.execPath, trayEntry()];
+  const args = [process.execPath, ...DETACHED_RUNS.trayNodeFlags, trayEntry()];
   if (flags.headless) args.push('--headless');
   if (flags.smoke) args.push('--smoke');
   if (flags.openWindow) args.push('--open-window');

@@ -269,6 +269,12 @@ export const DETACHED_RUNS = {
   tailMaxBytes: 64 * 1024,
   /** `exlab stop` and run kills: SIGKILL this long after SIGTERM (DECISIONS.md). */
   killGraceMs: 10_000,
+  /**
+   * Node flags of the tray that `exlab start` launches (and autostart registers): a 16 MiB young
+   * generation from the start, so loading the program and binding run without a garbage
+   * collection (six scavenges and a mark-compact otherwise) for a few MiB of RSS.
+   */
+  trayNodeFlags: ['--min-semi-space-size=16'],
 } as const;
 
 /** How the tray and its window process talk without a socket (W1, W3, T7). */

@@ -51,7 +51,8 @@ async function requestQuit(server: ServerInfo, body: Record<string, unknown>): P
 
 /** Lets every tray run observe its end now, so status.json says finished or died (D4). */
 async function settleTrayRuns(stateDir: string): Promise<void> {
-  for (const dir of await listRunDirs(runsDirOf(stateDir), DETACHED_RUNS.traySlug)) await refreshRunStatus(dir).catch(() => null);
+  const dirs = await listRunDirs(runsDirOf(stateDir), DETACHED_RUNS.traySlug);
+  await Promise.all(dirs.map((dir) => refreshRunStatus(dir).catch(() => null)));
 }
 
 /**
@@ -63,7 +64,8 @@ async function settleTrayRuns(stateDir: string): Promise<void> {
  */
 export async function stopCommand(flags: StopFlags, output: Output, env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const stateDir = flags.stateDir ?? resolveAppDirs({ env }).stateDir;
-  const probe = await probeTray(stateDir);
+  // The quit request below shows whether the tray answers; a /health first would only cost a round trip.
+  const probe = await probeTray(stateDir, { askHealth: false });
   const target = probe.server ?? probe.lock;
   if (probe.state === 'not_running' || target === null) {
     await settleTrayRuns(stateDir);
@@ -74,7 +76,7 @@ export async function stopCommand(flags: StopFlags, output: Output, env: Readonl
   if (probe.state !== 'stale') {
     const timeoutS = flags.timeout ?? TIMINGS.quitDrainMs / 1000;
     let gone = false;
-    if (probe.state === 'healthy' && probe.server !== null) {
+    if ((probe.state === 'live' || probe.state === 'healthy') && probe.server !== null) {
       const accepted = await requestQuit(probe.server, { force: flags.force === true, drain_seconds: timeoutS, prompt: false });
       if (accepted) gone = await waitForExit(target.pid, pidStart, (flags.force ? 0 : timeoutS * 1000) + 5_000);
     }

@@ -217,6 +217,8 @@ export const TIMINGS = {
   stopKillAfterMs: 10_000,
   /** `exlab stop` checks this often whether the tray has exited (a pid and /proc read, so cheap). */
   stopPollMs: 20,
+  /** The tray writes Node's compile cache this long after it is listening (not only at its exit). */
+  compileCacheFlushMs: 2_000,
   /** Fastify close with forced connection close may take this long. */
   serverCloseMs: 10_000,
   /** Tray rewrites a missing or foreign server.json on this tick (T6). */

@@ -194,6 +194,7 @@ describe('timings', () => {
       signalDrainMs: 5_000,
       stopKillAfterMs: 10_000,
       stopPollMs: 20,
+      compileCacheFlushMs: 2_000,
       serverCloseMs: 10_000,
       selfHealIntervalMs: 5_000,
       startWaitMs: 15_000,

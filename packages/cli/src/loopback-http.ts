@@ -1,9 +1,5 @@
 import { LOOPBACK_HOST } from '@exlab/core/constants';
 
-// Not `import ... from 'node:http'`: Node builds that ESM view by reading every export of the
-// module, and reading http.WebSocket loads undici (about 200 M instructions of a CLI run).
-const { request } = process.getBuiltinModule('node:http');
-
 /** What the tray answered. */
 export interface LoopbackResponse {
   /** HTTP status code. */
@@ -37,6 +33,10 @@ export function loopbackRequest(port: number, path: string, options: LoopbackReq
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(Buffer.byteLength(payload));
   }
+  // Not `import ... from 'node:http'`: Node builds that ESM view by reading every export of the
+  // module, and reading http.WebSocket loads undici (about 200 M instructions of a CLI run). Got
+  // here, not at import: `exlab start` needs no HTTP before it has launched the tray.
+  const { request } = process.getBuiltinModule('node:http');
   return new Promise((resolve, reject) => {
     const req = request(
       {

@@ -1,4 +1,4 @@
 import { packageBuild } from '../../tsup.shared.js';
 
-// The `exlab` bin entry is not a public subpath, so it is added here.
-export default packageBuild(import.meta.dirname, { main: 'src/main.ts' });
+// The library; the `exlab` program (dist/main.js) is built by tsup.bin.config.ts.
+export default packageBuild(import.meta.dirname);

@@ -1,4 +1,4 @@
 import { packageBuild } from '../../tsup.shared.js';
 
-// The `exlab-wizard-tray` bin entry is not a public subpath, so it is added here.
-export default packageBuild(import.meta.dirname, { main: 'src/main.ts' });
+// The library; the `exlab-wizard-tray` program (dist/main.js) is built by tsup.bin.config.ts.
+export default packageBuild(import.meta.dirname);

@@ -1,12 +1,20 @@
 import { join } from 'node:path';
 import { API_PREFIX, FILE_NAMES } from '@exlab/core/constants';
 import { isProcessAlive, readLockInfo, readServerInfo, type LockInfo, type ServerInfo } from '@exlab/core/process';
-import { HealthSchema, type Health } from '@exlab/core/schemas';
+import type { Health } from '@exlab/core/schemas';
+import { loopbackRequest } from './loopback-http.js';
+
+/** The states of {@link TrayProbe}; `live` only with `askHealth: false`. */
+export type TrayState = 'healthy' | 'unhealthy' | 'stale' | 'not_running';
 
 /** What the state dir says about the tray, after checking liveness and health. */
-export interface TrayProbe {
-  /** healthy: live and answering; unhealthy: live but /health fails; stale: files name a dead process; not_running: no files. */
-  state: 'healthy' | 'unhealthy' | 'stale' | 'not_running';
+export interface TrayProbe<State extends string = TrayState> {
+  /**
+   * healthy: live and answering; unhealthy: live but /health fails; stale: files name a dead
+   * process; not_running: no files; live: server.json names a live process and /health was not
+   * asked (`askHealth: false`).
+   */
+  state: State;
   /** server.json, when readable. */
   server: ServerInfo | null;
   /** tray.lock, when readable. */
@@ -17,23 +25,35 @@ export interface TrayProbe {
   serverJsonCorrupt: boolean;
 }
 
+/** Loads the /health schema (and zod) now, for a command that will check an answer soon. */
+export async function loadHealthSchema(): Promise<void> {
+  await import('./health-schema.js');
+}
+
 /** GETs /health with the token; null when it does not answer 200 within `timeoutMs`. */
 export async function fetchHealth(server: ServerInfo, timeoutMs = 2_000): Promise<Health | null> {
   try {
-    const response = await fetch(`http://127.0.0.1:${server.port}${API_PREFIX}/health`, {
+    const response = await loopbackRequest(server.port, `${API_PREFIX}/health`, {
       headers: { authorization: `Bearer ${server.token}` },
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
     });
     if (response.status !== 200) return null;
-    const parsed = HealthSchema.safeParse(await response.json());
+    const { HealthSchema } = await import('./health-schema.js');
+    const parsed = HealthSchema.safeParse(JSON.parse(response.body));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
   }
 }
 
-/** Reads server.json and tray.lock in `stateDir` and judges the tray's state (lifecycle.md C3). */
-export async function probeTray(stateDir: string): Promise<TrayProbe> {
+/**
+ * Reads server.json and tray.lock in `stateDir` and judges the tray's state (lifecycle.md C3).
+ * With `askHealth: false` a live tray with a start token is reported `live` without asking its
+ * /health (for a caller whose next request tells as much, like `exlab stop`'s quit request).
+ */
+export async function probeTray(stateDir: string): Promise<TrayProbe>;
+export async function probeTray(stateDir: string, options: { askHealth: false }): Promise<TrayProbe<TrayState | 'live'>>;
+export async function probeTray(stateDir: string, options: { askHealth?: boolean } = {}): Promise<TrayProbe<TrayState | 'live'>> {
   let server: ServerInfo | null = null;
   let serverJsonCorrupt = false;
   try {
@@ -51,6 +71,7 @@ export async function probeTray(stateDir: string): Promise<TrayProbe> {
       return { state: ours ? 'healthy' : 'stale', server, lock, health: ours ? health : null, serverJsonCorrupt };
     }
     if (!(await isProcessAlive(server.pid, token))) return { state: 'stale', server, lock, health: null, serverJsonCorrupt };
+    if (options.askHealth === false) return { state: 'live', server, lock, health: null, serverJsonCorrupt };
     const health = await fetchHealth(server);
     return { state: health ? 'healthy' : 'unhealthy', server, lock, health, serverJsonCorrupt };
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PRODUCT_VERSION } from '@exlab/core/constants';
 import { runCli, type Output } from '@exlab/cli';
-import { runExlab, sandbox, type Sandbox } from './exlab-process.js';
+import { killAndWait, runExlab, sandbox, startForeground, waitFor, type Sandbox } from './exlab-process.js';
 
 let sb: Sandbox;
 
@@ -54,6 +54,21 @@ describe('compile cache', () => {
   it('keeps compiled modules under the cache dir, so the next run skips compiling them', async () => {
     expect((await runExlab(['status', '--state-dir', sb.stateDir], sb.env)).code).toBe(3);
     expect((await readdir(cacheDir(), { recursive: true })).length).toBeGreaterThan(0);
+  });
+
+  it('is written while a tray runs, so a tray killed later still leaves it for the next start', async () => {
+    const cacheFiles = async (): Promise<string[]> =>
+      (await readdir(cacheDir(), { recursive: true, withFileTypes: true }).catch(() => []))
+        .filter((entry) => entry.isFile())
+        .map((entry) => entry.name);
+    const tray = await startForeground(sb);
+    try {
+      expect(await cacheFiles()).toEqual([]);
+      await waitFor('the compile cache', async () => ((await cacheFiles()).length > 0 ? true : undefined));
+    } finally {
+      await killAndWait(tray);
+    }
+    expect((await cacheFiles()).length).toBeGreaterThan(0);
   });
 
   it('writes no cache with NODE_DISABLE_COMPILE_CACHE=1', async () => {

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ServerInfoSchema, type ServerInfo } from '@exlab/core/process';
+import type { ServerInfo } from '@exlab/core/process';
+import { ServerInfoSchema } from '@exlab/core/schemas';
 
 /** The built CLI entry; the test task builds first. */
 export const CLI_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');

@@ -2,8 +2,10 @@ import { request } from 'node:http';
 import { access, readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DETACHED_RUNS } from '@exlab/core/constants';
 import { isProcessAlive } from '@exlab/core/process';
-import { CreationJsonSchema } from '@exlab/core/schemas';
+import { CreationJsonSchema, RunStatusSchema } from '@exlab/core/schemas';
+import { starterTemplatesDir } from '@exlab/core/starter';
 import {
   killAndWait,
   runExlab,
@@ -218,6 +220,12 @@ describe('exlab status and stop', () => {
       const info = await waitFor('server.json', () => serverInfoOf(sb.stateDir, pid));
       expect(info.port).toBe(Number(match?.[2]));
       expect(await exists(join(sb.stateDir, 'runs', 'tray', match?.[3] ?? '', 'stdout.log'))).toBe(true);
+      // The tray program runs with the Node flags of DETACHED_RUNS.trayNodeFlags, recorded in status.json.
+      const status = RunStatusSchema.parse(
+        JSON.parse(await readFile(join(sb.stateDir, 'runs', 'tray', match?.[3] ?? '', 'status.json'), 'utf8')),
+      );
+      expect(status.cmd.slice(0, 1 + DETACHED_RUNS.trayNodeFlags.length)).toEqual([process.execPath, ...DETACHED_RUNS.trayNodeFlags]);
+      expect(status.cmd[1 + DETACHED_RUNS.trayNodeFlags.length]).toMatch(/packages\/tray\/dist\/main\.js$/);
       const again = await runExlab(['start', '--headless', '--state-dir', sb.stateDir], sb.env);
       expect(again.code).toBe(0);
       expect(again.stdout.trim()).toBe(`already running (pid ${pid}, port ${info.port})`);
@@ -226,5 +234,19 @@ describe('exlab status and stop', () => {
       expect(stop.code).toBe(0);
     }
     expect(await isProcessAlive(pid)).toBe(false);
+  });
+
+  it('runs the bundled tray program, which builds the demo lab from the starter templates shipped with @exlab/core', async () => {
+    const started = await runExlab(['start', '--headless', '--state-dir', sb.stateDir], sb.env);
+    expect(started.code, started.stderr).toBe(0);
+    try {
+      const demoTemplates = join(sb.home, '.local', 'share', 'exlab-wizard', 'demo-lab', 'templates');
+      expect((await readdir(demoTemplates)).sort()).toEqual((await readdir(starterTemplatesDir())).sort());
+      const info = await waitFor('server.json', () => serverInfoOf(sb.stateDir));
+      const health = await get(info.port, '/api/v1/health', { authorization: `Bearer ${info.token}` });
+      expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', components: { plugin_host: { status: 'ok' } } });
+    } finally {
+      expect((await runExlab(['stop', '--state-dir', sb.stateDir], sb.env)).code).toBe(0);
+    }
   });
 });

@@ -1,10 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
 import { API_PREFIX, LIMITS, TRACE_ID_HEADER } from '@exlab/core/constants';
 import { zodValidatorCompiler } from './body.js';
+import { registerDocsRoutes } from './docs.js';
 import { installErrorHandling, replyToClientError, replyToFrameworkError } from './error-handler.js';
 import { checkSetupGate } from './gate.js';
 import { LimsStatus } from './lims-status.js';
@@ -74,8 +74,8 @@ export async function buildServer(context: ServerContext): Promise<FastifyInstan
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: DOCS_PATH });
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  registerDocsRoutes(app, DOCS_PATH);
 
   const sockets = new SocketRegistry();
   const feed = new ProblemsFeed({

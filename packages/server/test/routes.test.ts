@@ -311,5 +311,17 @@ describe('OpenAPI', () => {
       expect(Object.keys(document.paths)).toContain(route);
     const docs = await fetch(`${s.base}/api/v1/docs/`, { headers: authorized() });
     expect(docs.status).toBe(200);
+    expect(docs.headers.get('content-type')).toContain('text/html');
+    expect(await docs.text()).toContain('swagger-ui');
+    const css = await fetch(`${s.base}/api/v1/docs/static/swagger-ui.css`, { headers: authorized() });
+    expect(css.status).toBe(200);
+    expect(css.headers.get('content-type')).toContain('text/css');
+    expect((await css.text()).length).toBeGreaterThan(1000);
+    const served = (await (await fetch(`${s.base}/api/v1/docs/json`, { headers: authorized() })).json()) as { openapi: string };
+    expect(served.openapi).toBe('3.1.0');
+    const missing = await fetch(`${s.base}/api/v1/docs/static/no-such-file.js`, { headers: authorized() });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { code: 'route_not_found' } });
+    expect((await fetch(`${s.base}/api/v1/docs/`)).status).toBe(401);
   });
 });

@@ -15,7 +15,7 @@ import {
 } from '@exlab/core/constants';
 import { ConfigError, ExLabError, describeError } from '@exlab/core/errors';
 import { appendEquipmentLog, createLogger, type Logger } from '@exlab/core/logging';
-import { resolveAppDirs } from '@exlab/core/paths';
+import { flushModuleCompileCacheSoon, resolveAppDirs } from '@exlab/core/paths';
 import {
   acquireInstanceLock,
   currentProcessStartToken,
@@ -495,6 +495,8 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
     }
     process.once('exit', onExit);
     log.info(`listening on http://127.0.0.1:${boundPort}/ (pid ${process.pid}, instance ${instanceId}, mode ${mode})`);
+    // Node writes its compile cache only at a normal exit; a tray killed later would leave none.
+    flushModuleCompileCacheSoon(TIMINGS.compileCacheFlushMs);
 
     let windowOnlyReopened = false;
     const onWindowExit = (exit: WindowExit): void => {

@@ -2,7 +2,7 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ServerInfoSchema } from '@exlab/core/process';
+import { ServerInfoSchema } from '@exlab/core/schemas';
 import { ManualClock, startTray, TrayStartError, type RunningTray, type TrayIcon } from '@exlab/tray';
 import { isolatedHome, type IsolatedHome } from './isolated-home.js';
 

@@ -3,7 +3,7 @@ import { readFile, stat, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ServerInfoSchema } from '@exlab/core/process';
+import { ServerInfoSchema } from '@exlab/core/schemas';
 import { HealthSchema } from '@exlab/core/schemas';
 import { startTray, TrayStartError, type RunningTray } from '@exlab/tray';
 import { isolatedHome, type IsolatedHome } from './isolated-home.js';

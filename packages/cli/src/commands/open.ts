@@ -2,6 +2,7 @@ import { API_PREFIX, CONTROL_HEADER, EXIT_CODES, TIMINGS } from '@exlab/core/con
 import { resolveAppDirs } from '@exlab/core/paths';
 import type { ServerInfo } from '@exlab/core/process';
 import { AppOpenWindowResponseSchema, type AppOpenWindowResponse } from '@exlab/core/schemas';
+import { loopbackRequest } from '../loopback-http.js';
 import type { Output } from '../output.js';
 import { probeTray } from '../tray-probe.js';
 import { startCommand, type StartFlags } from './start.js';
@@ -16,13 +17,13 @@ export interface OpenFlags {
 /** Asks the tray to open (or focus) its window (S3); null when it did not answer. */
 export async function requestOpenWindow(server: ServerInfo): Promise<AppOpenWindowResponse | null> {
   try {
-    const response = await fetch(`http://127.0.0.1:${server.port}${API_PREFIX}/app/open-window`, {
+    const response = await loopbackRequest(server.port, `${API_PREFIX}/app/open-window`, {
       method: 'POST',
       headers: { authorization: `Bearer ${server.token}`, [CONTROL_HEADER]: server.token },
-      signal: AbortSignal.timeout(TIMINGS.startWaitMs),
+      timeoutMs: TIMINGS.startWaitMs,
     });
     if (response.status !== 200) return null;
-    const parsed = AppOpenWindowResponseSchema.safeParse(await response.json());
+    const parsed = AppOpenWindowResponseSchema.safeParse(JSON.parse(response.body));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;

@@ -12,13 +12,14 @@ import {
   ensureWritableDir,
   killRun,
   launchDetached,
+  loadProcessFileSchemas,
   readServerInfo,
   runsDirOf,
   tailFile,
   type LaunchedRun,
 } from '@exlab/core/process';
 import type { Output } from '../output.js';
-import { fetchHealth, probeTray } from '../tray-probe.js';
+import { fetchHealth, loadHealthSchema, probeTray } from '../tray-probe.js';
 
 /** Flags of `exlab start`. */
 export interface StartFlags {
@@ -48,7 +49,7 @@ export function trayEntry(): string {
 
 /** The command that runs the tray in the foreground: what `exlab start` detaches and autostart registers (A5). */
 export function foregroundCommand(flags: StartFlags = {}): string[] {
-  const args = [process.execPath, ...nodeRuntimeFlags(), trayEntry()];
+  const args = [process.execPath, ...DETACHED_RUNS.trayNodeFlags, ...nodeRuntimeFlags(), trayEntry()];
   if (flags.headless) args.push('--headless');
   if (flags.smoke) args.push('--smoke');
   if (flags.openWindow) args.push('--open-window');
@@ -119,8 +120,9 @@ async function liveTrayRuns(stateDir: string): Promise<number> {
 /**
  * `exlab start` (lifecycle.md C1). `--foreground` runs the tray in this process. Otherwise: a
  * healthy tray already running is success; a live one that does not answer is exit 1 (with a
- * hint); the state dir must be writable; old runs are cleaned (D6); the tray is launched detached
- * (D3) and polled every 50 ms until server.json names it and /health answers. A tray that exits
+ * hint); the state dir must be writable; the tray is launched detached (D3), old runs are cleaned
+ * while it starts (D6), and it is polled every 50 ms (and on every change in the state dir) until
+ * server.json names it and /health answers. A tray that exits
  * 3 lost the lock to a parallel start, whose tray then counts (F6). A tray that dies prints its
  * last 20 stderr lines (exit 1); a timeout kills its process group (exit 1).
  */
@@ -164,14 +166,18 @@ export async function startCommand(flags: StartFlags, output: Output, env: Reado
   }
 
   const runsDir = runsDirOf(stateDir);
-  // D6 runs beside the launch: it never touches a live run, so the new tray's run is safe from it.
-  const cleanup = cleanupRuns(runsDir).catch(() => undefined);
   const changes = stateDirChanges(stateDir);
+  let cleanup: Promise<unknown> | undefined;
   try {
-    return await launchAndWait(flags, { stateDir, runsDir, deadline, changes, env }, output);
+    return await launchAndWait(flags, { stateDir, runsDir, deadline, changes, env }, output, () => {
+      // While the tray starts: D6 (it never touches a live run, so the new tray's run is safe from
+      // it), and the schemas the wait is going to need, so they are ready when server.json appears.
+      cleanup = Promise.all([cleanupRuns(runsDir), loadProcessFileSchemas(), loadHealthSchema()]).catch(() => undefined);
+    });
   } finally {
     changes.close();
-    await cleanup;
+    // D6 runs on every start, also when no tray was launched.
+    await (cleanup ?? cleanupRuns(runsDir).catch(() => undefined));
   }
 }
 
@@ -186,6 +192,7 @@ async function launchAndWait(
     env: Readonly<Record<string, string | undefined>>;
   },
   output: Output,
+  onLaunched: () => void,
 ): Promise<number> {
   const { stateDir, runsDir, deadline, changes, env } = where;
   let run: LaunchedRun;
@@ -206,6 +213,7 @@ async function launchAndWait(
   }
   const exit = exitCodeOf(run.child);
   const pid = run.status.pid;
+  onLaunched();
 
   while (performance.now() < deadline) {
     const info = await readServerInfo(join(stateDir, FILE_NAMES.serverJson)).catch(() => null);

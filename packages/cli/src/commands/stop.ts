@@ -10,6 +10,7 @@ import {
   terminateProcessTree,
   type ServerInfo,
 } from '@exlab/core/process';
+import { loopbackRequest } from '../loopback-http.js';
 import type { Output } from '../output.js';
 import { probeTray } from '../tray-probe.js';
 
@@ -28,7 +29,7 @@ async function waitForExit(pid: number, pidStart: string | null, ms: number): Pr
   const deadline = performance.now() + ms;
   while (performance.now() < deadline) {
     if (!(await isProcessAlive(pid, pidStart))) return true;
-    await sleep(100);
+    await sleep(TIMINGS.stopPollMs);
   }
   return !(await isProcessAlive(pid, pidStart));
 }
@@ -36,13 +37,12 @@ async function waitForExit(pid: number, pidStart: string | null, ms: number): Pr
 /** Asks the tray to quit through its control route (S3); false when it did not accept. */
 async function requestQuit(server: ServerInfo, body: Record<string, unknown>): Promise<boolean> {
   try {
-    const response = await fetch(`http://127.0.0.1:${server.port}${API_PREFIX}/app/quit`, {
+    const response = await loopbackRequest(server.port, `${API_PREFIX}/app/quit`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${server.token}`, [CONTROL_HEADER]: server.token, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(TIMINGS.windowHandshakeMs),
+      headers: { authorization: `Bearer ${server.token}`, [CONTROL_HEADER]: server.token },
+      json: body,
+      timeoutMs: TIMINGS.windowHandshakeMs,
     });
-    await response.arrayBuffer();
     return response.status === 202;
   } catch {
     return false;
@@ -51,7 +51,8 @@ async function requestQuit(server: ServerInfo, body: Record<string, unknown>): P
 
 /** Lets every tray run observe its end now, so status.json says finished or died (D4). */
 async function settleTrayRuns(stateDir: string): Promise<void> {
-  for (const dir of await listRunDirs(runsDirOf(stateDir), DETACHED_RUNS.traySlug)) await refreshRunStatus(dir).catch(() => null);
+  const dirs = await listRunDirs(runsDirOf(stateDir), DETACHED_RUNS.traySlug);
+  await Promise.all(dirs.map((dir) => refreshRunStatus(dir).catch(() => null)));
 }
 
 /**
@@ -63,7 +64,8 @@ async function settleTrayRuns(stateDir: string): Promise<void> {
  */
 export async function stopCommand(flags: StopFlags, output: Output, env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const stateDir = flags.stateDir ?? resolveAppDirs({ env }).stateDir;
-  const probe = await probeTray(stateDir);
+  // The quit request below shows whether the tray answers; a /health first would only cost a round trip.
+  const probe = await probeTray(stateDir, { askHealth: false });
   const target = probe.server ?? probe.lock;
   if (probe.state === 'not_running' || target === null) {
     await settleTrayRuns(stateDir);
@@ -74,12 +76,12 @@ export async function stopCommand(flags: StopFlags, output: Output, env: Readonl
   if (probe.state !== 'stale') {
     const timeoutS = flags.timeout ?? TIMINGS.quitDrainMs / 1000;
     let gone = false;
-    if (probe.state === 'healthy' && probe.server !== null) {
+    if ((probe.state === 'live' || probe.state === 'healthy') && probe.server !== null) {
       const accepted = await requestQuit(probe.server, { force: flags.force === true, drain_seconds: timeoutS, prompt: false });
       if (accepted) gone = await waitForExit(target.pid, pidStart, (flags.force ? 0 : timeoutS * 1000) + 5_000);
     }
     if (!gone) {
-      const outcome = await terminateProcessTree(target.pid, { pidStart, graceMs: TIMINGS.stopKillAfterMs });
+      const outcome = await terminateProcessTree(target.pid, { pidStart, graceMs: TIMINGS.stopKillAfterMs, pollMs: TIMINGS.stopPollMs });
       if (outcome === 'survived') {
         output.err(`ExLab-Wizard (pid ${target.pid}) is still running after SIGKILL.`);
         return EXIT_CODES.failure;

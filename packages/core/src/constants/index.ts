@@ -219,6 +219,10 @@ export const TIMINGS = {
   signalDrainMs: 5_000,
   /** `exlab stop`: SIGKILL this long after SIGTERM. */
   stopKillAfterMs: 10_000,
+  /** `exlab stop` checks this often whether the tray has exited (a pid and /proc read, so cheap). */
+  stopPollMs: 20,
+  /** The tray writes Node's compile cache this long after it is listening (not only at its exit). */
+  compileCacheFlushMs: 2_000,
   /** Fastify close with forced connection close may take this long. */
   serverCloseMs: 10_000,
   /** Tray rewrites a missing or foreign server.json on this tick (T6). */
@@ -275,6 +279,12 @@ export const DETACHED_RUNS = {
   tailMaxBytes: 64 * 1024,
   /** `exlab stop` and run kills: SIGKILL this long after SIGTERM (DECISIONS.md). */
   killGraceMs: 10_000,
+  /**
+   * Node flags of the tray that `exlab start` launches (and autostart registers): a 16 MiB young
+   * generation from the start, so loading the program and binding run without a garbage
+   * collection (six scavenges and a mark-compact otherwise) for a few MiB of RSS.
+   */
+  trayNodeFlags: ['--min-semi-space-size=16'],
 } as const;
 
 /** How the tray and its window process talk without a socket (W1, W3, T7). */

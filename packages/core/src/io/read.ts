@@ -5,7 +5,11 @@ import { zodIssues } from '../schemas/issues.js';
 
 /** Reads and parses a JSON file, then validates it with `schema`; any failure is `cache_file_invalid` naming the file and field. */
 export async function readJsonFile<S extends z.ZodType>(path: string, schema: S): Promise<z.output<S>> {
-  const text = await readFile(path, 'utf8');
+  return parseJsonText(path, await readFile(path, 'utf8'), schema);
+}
+
+/** Parses the JSON `text` read from `path` and validates it with `schema`, with the errors of {@link readJsonFile}. */
+export function parseJsonText<S extends z.ZodType>(path: string, text: string, schema: S): z.output<S> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -1,4 +1,4 @@
-import { formatUtcTimestamp } from '../schemas/time.js';
+import { formatUtcTimestamp } from '../schemas/timestamp.js';
 import { normalizeLogLevel, type LogLevelInput } from './log-level.js';
 import { type LogTags } from './log-tags.js';
 

@@ -1,4 +1,4 @@
-import { enableCompileCache } from 'node:module';
+import { enableCompileCache, flushCompileCache } from 'node:module';
 import { join } from 'node:path';
 import { resolveAppDirs } from './app-dirs.js';
 
@@ -20,4 +20,20 @@ export function enableModuleCompileCache(env: Readonly<Record<string, string | u
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Writes the compile cache gathered so far to disk after `delayMs` (a timer that never keeps the
+ * process alive). Node writes it only when a process exits normally, so a long-lived process that
+ * is later killed (SIGKILL, a crash, a power cut) would leave none and its next start would
+ * compile everything again; the tray calls this once it is up. Never throws.
+ */
+export function flushModuleCompileCacheSoon(delayMs: number): void {
+  setTimeout(() => {
+    try {
+      flushCompileCache();
+    } catch {
+      // A cache dir that cannot be written only costs the speed-up.
+    }
+  }, delayMs).unref();
 }

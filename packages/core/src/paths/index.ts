@@ -12,4 +12,5 @@ export {
   type NameProblem,
 } from './layout.js';
 export { isInside, resolveInsideRoots } from './inside.js';
-export { enableModuleCompileCache, COMPILE_CACHE_DIR_NAME } from './compile-cache.js';
+export { enableModuleCompileCache, flushModuleCompileCacheSoon, COMPILE_CACHE_DIR_NAME } from './compile-cache.js';
+export { corePackageDir } from './core-package.js';

@@ -3,11 +3,10 @@
  * `paths.plugin_dir`; manifests only, no plugin code is imported. A lab plugin with the name
  * of a bundled one replaces it.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { createNullLogger, type Logger } from '../logging/index.js';
+import { corePackageDir } from '../paths/core-package.js';
 import { loadManifest, type ManifestRejection, type PluginManifest } from './manifest.js';
 
 /** Where a plugin came from. */
@@ -44,20 +43,9 @@ export interface PluginRegistryOptions {
   logger?: Logger | undefined;
 }
 
-/** `packages/core/<folder>`, found by walking up to @exlab/core's package.json (works from src and dist). */
+/** `<@exlab/core package root>/<folder>` (see {@link corePackageDir}). */
 function findCoreFolder(folder: string): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  let dir = here;
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string };
-      if (name === '@exlab/core') return join(dir, folder);
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return join(here, '..', '..', folder);
-    dir = parent;
-  }
+  return join(corePackageDir(), folder);
 }
 
 /** Folder of the plugins shipped with the app (§6.2.1 "bundled plugin root"). */

@@ -10,6 +10,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { WORKER_COMPILE_CACHE_ENV } from '@exlab/plugin-sdk';
 import { PLUGIN_LIMITS } from '../constants/index.js';
+import { corePackageDir } from '../paths/core-package.js';
 
 /** The worker script and the Node flags it needs. */
 export interface WorkerRuntime {
@@ -48,7 +49,8 @@ export function workerRuntimeFor(entry: string): WorkerRuntime {
 /** The SDK's worker: built `dist/worker.js` when it exists, else `src/worker.ts`. */
 export function resolveWorkerRuntime(workerEntry?: string): WorkerRuntime {
   if (workerEntry !== undefined) return workerRuntimeFor(workerEntry);
-  const sdkDir = dirname(createRequire(import.meta.url).resolve('@exlab/plugin-sdk/package.json'));
+  // Resolved from core's package, which depends on the SDK (this code may be bundled into a program that does not).
+  const sdkDir = dirname(createRequire(join(corePackageDir(), 'package.json')).resolve('@exlab/plugin-sdk/package.json'));
   const built = join(sdkDir, 'dist', 'worker.js');
   if (existsSync(built)) return workerRuntimeFor(built);
   return workerRuntimeFor(join(sdkDir, 'src', 'worker.ts'));

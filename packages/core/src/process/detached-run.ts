@@ -5,8 +5,9 @@ import { basename, join } from 'node:path';
 import { DETACHED_RUNS, ENV, FILE_NAMES } from '../constants/index.js';
 import { ExLabError } from '../errors/index.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { RunStatusSchema, type RunStatus } from '../schemas/run-status.js';
-import { formatUtcTimestamp, parseUtcTimestamp } from '../schemas/time.js';
+import type { RunStatus } from '../schemas/run-status.js';
+import { formatUtcTimestamp, parseUtcTimestamp } from '../schemas/timestamp.js';
+import { runStatusSchemas } from './file-schemas.js';
 import { isProcessAlive, readProcessStartToken } from './liveness.js';
 import { terminateProcessTree, type TerminateOutcome } from './process-group.js';
 
@@ -127,7 +128,7 @@ export async function launchDetached(options: LaunchOptions): Promise<LaunchedRu
   const [program, ...args] = options.cmd;
   if (program === undefined) throw new ExLabError('validation_failed', 'A detached run needs a command.', { field: 'cmd' });
   if (options.maxLive !== undefined) {
-    const live = (await countLiveRuns(options.runsDir))[options.slug] ?? 0;
+    const live = await countLiveRunsOf(options.runsDir, options.slug);
     if (live >= options.maxLive)
       throw new ExLabError('run_limit_reached', `${live} "${options.slug}" run(s) already live (limit ${options.maxLive}).`, {
         details: { slug: options.slug, live, max_live: options.maxLive },
@@ -195,12 +196,36 @@ async function writeStatus(runDir: string, status: RunStatus): Promise<void> {
 export async function readRunStatus(runDir: string): Promise<RunStatus | null> {
   const text = await readFile(join(runDir, FILE_NAMES.runStatus), 'utf8').catch(() => null);
   if (text === null) return null;
+  let raw: unknown;
   try {
-    const parsed = RunStatusSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : null;
+    raw = JSON.parse(text);
   } catch {
     return null;
   }
+  const parsed = (await runStatusSchemas()).RunStatusSchema.safeParse(raw);
+  return parsed.success ? parsed.data : null;
+}
+
+/**
+ * True when the run is live: status.json says `running` and its process is alive (a dead one is
+ * recorded as ended, D4). A status that does not say `running` is decided from the raw file,
+ * without loading the status schema: whatever else it holds, it is not a live run.
+ */
+async function isLiveRun(runDir: string, options: { now?: () => Date }): Promise<boolean> {
+  const text = await readFile(join(runDir, FILE_NAMES.runStatus), 'utf8').catch(() => null);
+  if (text === null) return false;
+  try {
+    if ((JSON.parse(text) as { state?: unknown } | null)?.state !== 'running') return false;
+  } catch {
+    return false;
+  }
+  return (await refreshRunStatus(runDir, options))?.state === 'running';
+}
+
+/** Number of live runs of `slug` (D3 `max_live`), checking every run dir at once. */
+async function countLiveRunsOf(runsDir: string, slug: string, options: { now?: () => Date } = {}): Promise<number> {
+  const live = await Promise.all((await listRunDirs(runsDir, slug)).map((dir) => isLiveRun(dir, options)));
+  return live.filter(Boolean).length;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -261,9 +286,9 @@ export async function newestRunDir(runsDir: string, slug: string): Promise<strin
 /** Number of live runs per slug (slugs with none are left out). */
 export async function countLiveRuns(runsDir: string, options: { now?: () => Date } = {}): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const dir of await listRunDirs(runsDir)) {
-    const status = await refreshRunStatus(dir, options);
-    if (status?.state === 'running') counts[status.slug] = (counts[status.slug] ?? 0) + 1;
+  for (const slug of await readdir(runsDir).catch(() => [] as string[])) {
+    const live = await countLiveRunsOf(runsDir, slug, options);
+    if (live > 0) counts[slug] = live;
   }
   return counts;
 }

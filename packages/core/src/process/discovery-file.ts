@@ -1,8 +1,10 @@
 import { SCHEMA_VERSIONS } from '../constants/index.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { readJsonFile } from '../io/read.js';
-import { ServerInfoSchema, type ServerInfo } from '../schemas/server-info.js';
+import { readFile } from 'node:fs/promises';
+import { parseJsonText } from '../io/read.js';
+import type { ServerInfo } from '../schemas/server-info.js';
 import { errnoCode } from './errno.js';
+import { serverInfoSchemas } from './file-schemas.js';
 import { removeIfOwned, removeIfOwnedSync, type StateFileOwner } from './owned-file.js';
 
 /**
@@ -18,15 +20,17 @@ export async function writeServerInfo(path: string, info: ServerInfo): Promise<v
 
 /**
  * Reads server.json: null when the file does not exist; throws `cache_file_invalid` when it is
- * not JSON or breaks {@link ServerInfoSchema}; other I/O errors (EACCES, EISDIR) propagate.
+ * not JSON or breaks `ServerInfoSchema`; other I/O errors (EACCES, EISDIR) propagate.
  */
 export async function readServerInfo(path: string): Promise<ServerInfo | null> {
+  let text: string;
   try {
-    return await readJsonFile(path, ServerInfoSchema);
+    text = await readFile(path, 'utf8');
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return null;
     throw error;
   }
+  return parseJsonText(path, text, (await serverInfoSchemas()).ServerInfoSchema);
 }
 
 /** Deletes server.json only if it names `owner`'s pid and instance_id (T3); true when it was deleted. */

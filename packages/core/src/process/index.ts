@@ -8,6 +8,7 @@ export { acquireInstanceLock, readLockInfo, type InstanceLock, type InstanceLock
 export { readServerInfo, removeServerInfoIfOwned, removeServerInfoIfOwnedSync, writeServerInfo } from './discovery-file.js';
 export { type StateFileOwner } from './owned-file.js';
 export { ensureWritableDir } from './writable-dir.js';
+export { loadProcessFileSchemas } from './file-schemas.js';
 export { findExecutable, type FindExecutableOptions } from './executable.js';
 export { nodeRuntimeFlags } from './node-flags.js';
 export { BROWSER_NAMES, findBrowser, wellKnownBrowserPaths, type BrowserLookup } from './browser-lookup.js';
@@ -44,5 +45,7 @@ export {
   type RunInfo,
 } from './detached-run.js';
 export { currentRunDir, postRunMessage, postRunMessageSync, writeRunResult, writeRunResultSync } from './run-child.js';
-export { LockInfoSchema, ServerInfoSchema, type LockInfo, type ServerInfo } from '../schemas/server-info.js';
-export { RunStatusSchema, type RunStatus } from '../schemas/run-status.js';
+// The schemas themselves are in @exlab/core/schemas: re-exported here, they would make every
+// bundled user of this module load zod up front (see file-schemas.ts).
+export type { LockInfo, ServerInfo } from '../schemas/server-info.js';
+export type { RunStatus } from '../schemas/run-status.js';

@@ -4,9 +4,10 @@ import { basename, dirname, join } from 'node:path';
 import { APP_DISPLAY_NAME } from '../constants/index.js';
 import { ExLabError } from '../errors/index.js';
 import { fsyncDirectory } from '../io/atomic-write.js';
-import { LockInfoSchema, type LockInfo } from '../schemas/server-info.js';
-import { formatUtcTimestamp } from '../schemas/time.js';
+import type { LockInfo } from '../schemas/server-info.js';
+import { formatUtcTimestamp } from '../schemas/timestamp.js';
 import { errnoCode } from './errno.js';
+import { serverInfoSchemas } from './file-schemas.js';
 import { currentProcessStartToken, isProcessAlive } from './liveness.js';
 import { removeIfOwned, removeIfOwnedSync } from './owned-file.js';
 
@@ -57,12 +58,12 @@ export async function acquireInstanceLock(lockPath: string, options: InstanceLoc
     if (await createLockFile(lockPath, text)) return heldLock(lockPath, info);
     throw await alreadyRunning(lockPath);
   }
-  const holder = parseLockText(judged);
+  const holder = await parseLockText(judged);
   if (holder !== null && (await isProcessAlive(holder.pid, holder.pid_start))) throw alreadyRunningError(lockPath, holder);
 
   // The liveness probe may take a while (ps, PowerShell): make sure nobody replaced the file meanwhile.
   const current = await readLockText(lockPath);
-  if (current !== judged) throw alreadyRunningError(lockPath, current === null ? null : parseLockText(current));
+  if (current !== judged) throw alreadyRunningError(lockPath, current === null ? null : await parseLockText(current));
 
   // Only one starter at a time may delete a stale lock: it must hold the takeover file, created
   // exclusively. With deletion serialized and creation exclusive, one lock file at most exists,
@@ -72,7 +73,7 @@ export async function acquireInstanceLock(lockPath: string, options: InstanceLoc
   try {
     const now = await readLockText(lockPath);
     if (now !== null) {
-      if (now !== judged) throw alreadyRunningError(lockPath, parseLockText(now));
+      if (now !== judged) throw alreadyRunningError(lockPath, await parseLockText(now));
       await unlink(lockPath);
     }
     if (await createLockFile(lockPath, text)) return heldLock(lockPath, info);
@@ -167,14 +168,14 @@ async function readLockText(path: string): Promise<string | null> {
   }
 }
 
-function parseLockText(text: string): LockInfo | null {
+async function parseLockText(text: string): Promise<LockInfo | null> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
     return null;
   }
-  const result = LockInfoSchema.safeParse(raw);
+  const result = (await serverInfoSchemas()).LockInfoSchema.safeParse(raw);
   return result.success ? result.data : null;
 }
 
@@ -190,7 +191,7 @@ async function alreadyRunningAfterTakeover(lockPath: string, stale: string): Pro
   const deadline = Date.now() + TAKEOVER_WAIT_MS;
   for (;;) {
     const now = await readLockText(lockPath).catch(() => null);
-    if (now !== null && now !== stale) return alreadyRunningError(lockPath, parseLockText(now));
+    if (now !== null && now !== stale) return alreadyRunningError(lockPath, await parseLockText(now));
     if (Date.now() >= deadline) return alreadyRunningError(lockPath, null);
     await new Promise((resolve) => setTimeout(resolve, TAKEOVER_POLL_MS));
   }

@@ -3,7 +3,7 @@ import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ENV, FILE_NAMES } from '../constants/index.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { formatUtcTimestamp } from '../schemas/time.js';
+import { formatUtcTimestamp } from '../schemas/timestamp.js';
 
 /** The run dir a detached child was given (`EXLAB_RUN_DIR`), or null when it was not launched detached. */
 export function currentRunDir(env: Readonly<Record<string, string | undefined>> = process.env): string | null {

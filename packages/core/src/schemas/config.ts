@@ -446,7 +446,9 @@ export function configIssues(error: z.ZodError): FieldIssue[] {
 export type ConfigValidation<T = Config> = { success: true; data: T } | { success: false; issues: FieldIssue[] };
 
 function validateWith<S extends z.ZodType>(schema: S, raw: unknown): ConfigValidation<z.output<S>> {
-  const result = schema.safeParse(raw, { error: configErrorMessage });
+  // jitless: a config is validated once per load; compiling zod's eval fast path for each of its
+  // objects costs more than that one walk (about half the validation of a tray's start).
+  const result = schema.safeParse(raw, { error: configErrorMessage, jitless: true });
   return result.success ? { success: true, data: result.data } : { success: false, issues: configIssues(result.error) };
 }
 

@@ -1,6 +1,7 @@
 /** Browser-safe zod schemas of the API wire format and the cache files (zod + constants only). */
 export * from './issues.js';
 export * from './time.js';
+export * from './timestamp.js';
 export * from './creation.js';
 export * from './readme-fields.js';
 export * from './ingest.js';

@@ -101,8 +101,9 @@ async function folderCount(dirs: readonly string[], limit: number): Promise<numb
 
 /**
  * The worker entry beside this module: `worker.ts` next to the source, `worker.js` next to the
- * built module, or `validator/worker.js` when the build put this code in a shared chunk. Null
- * when there is none, and the audit walks in-process.
+ * built module, or `validator/worker.js` when the build put this code in a shared chunk; in a
+ * program that bundled this code, core's own `@exlab/core/validator/worker`. Null when there is
+ * none, and the audit walks in-process.
  */
 function workerEntry(): URL | null {
   const here = import.meta.url;
@@ -112,7 +113,13 @@ function workerEntry(): URL | null {
     const url = new URL(candidate, here);
     if (existsSync(fileURLToPath(url))) return url;
   }
-  return null;
+  if (here.endsWith('.ts')) return null;
+  try {
+    const url = new URL(import.meta.resolve('@exlab/core/validator/worker'));
+    return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Idle audit workers are stopped after this long, so a process that audits once does not keep their memory. */

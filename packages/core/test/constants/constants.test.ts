@@ -195,6 +195,8 @@ describe('timings', () => {
       quitDrainMs: 30_000,
       signalDrainMs: 5_000,
       stopKillAfterMs: 10_000,
+      stopPollMs: 20,
+      compileCacheFlushMs: 2_000,
       serverCloseMs: 10_000,
       selfHealIntervalMs: 5_000,
       startWaitMs: 15_000,

@@ -186,6 +186,41 @@ describe('killRun and countLiveRuns', () => {
     expect(await isProcessAlive(pid, token)).toBe(true);
     expect((await readRunStatus(runDir))?.state).toBe('died');
   });
+
+  it('counts only live runs among ended, unreadable and dead ones, records the dead one as died, and lets max_live launch past them', async () => {
+    const ended = await launch('ok');
+    await waitForEnd(ended.runDir);
+    const unreadable = join(runsDir, 'job', 'job-20260101T000000-0001');
+    await mkdir(unreadable, { recursive: true });
+    await writeFile(join(unreadable, 'status.json'), '{"state": "running", "pid": "not a pid"');
+    const dead = join(runsDir, 'job', 'job-20260101T000000-0002');
+    await mkdir(dead, { recursive: true });
+    const gone = spawnSleeper();
+    const gonePid = pidOf(gone);
+    const goneToken = await readProcessStartToken(gonePid);
+    gone.kill('SIGKILL');
+    await new Promise((resolve) => gone.once('exit', resolve));
+    const deadStatus: RunStatus = {
+      run_id: 'job-20260101T000000-0002',
+      slug: 'job',
+      state: 'running',
+      pid: gonePid,
+      pid_start: goneToken,
+      cmd: ['sleep', '60'],
+      description: '',
+      launch_time: '2026-01-01T00:00:00Z',
+      observed_end_time: null,
+      ttl_seconds: 86_400,
+      max_runtime_seconds: null,
+      env_update_keys: [],
+    };
+    await writeFile(join(dead, 'status.json'), JSON.stringify(deadStatus));
+    expect(await countLiveRuns(runsDir)).toEqual({});
+    expect((await readRunStatus(dead))?.state).toBe('died');
+    const live = await launch('sleep', { maxLive: 1 });
+    await waitForText(join(live.runDir, 'stdout.log'), 'ready');
+    expect(await countLiveRuns(runsDir)).toEqual({ job: 1 });
+  });
 });
 
 describe('cleanupRuns', () => {

@@ -54,15 +54,23 @@ export async function buildServer(context: ServerContext): Promise<FastifyInstan
   // Registered before the security hook: its own onRequest marks upgrade requests, so a refused upgrade's socket is destroyed.
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   app.decorateRequest('traceId', '');
-  app.addHook('onRequest', async (request, reply) => {
+  // One synchronous step for every request (no promise per hook); a refusal goes to the error envelope.
+  app.addHook('onRequest', (request, reply, done) => {
     request.traceId = traceIdFor(request.headers[TRACE_ID_HEADER]);
     reply.header(TRACE_ID_HEADER, request.traceId);
-    checkHost(request);
-    checkOrigin(request);
-    const isWindowEntry = request.method === 'GET' && request.routeOptions.url === '/';
-    if (!isWindowEntry) checkToken(request, context.token);
-    // §4.9.2: the gate runs before Fastify parses and validates the body.
-    checkSetupGate(request, context);
+    try {
+      checkHost(request);
+      checkOrigin(request);
+      const route = request.routeOptions.url;
+      const isWindowEntry = request.method === 'GET' && route === '/';
+      if (!isWindowEntry) checkToken(request, context.token);
+      // §4.9.2: the gate runs before Fastify parses and validates the body.
+      checkSetupGate(request.method, route, context);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
   });
   installErrorHandling(app, context.logger);
   await app.register(swagger, {

@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import { API_PREFIX } from '@exlab/core/constants';
 import { ExLabError, SetupIncompleteError } from '@exlab/core/errors';
 import type { ServerContext } from './server-context.js';
@@ -32,8 +31,9 @@ const BY_KEY = new Map(GATED_ROUTES.map((rule) => [`${rule.method} ${rule.url}`,
  * The setup gate as an onRequest step: it runs after the token check and before Fastify parses
  * and validates the body (§4.9.2). LIMS unreachable does not gate (§4.9.4).
  */
-export function checkSetupGate(request: FastifyRequest, context: ServerContext): void {
-  const rule = BY_KEY.get(`${request.method} ${request.routeOptions.url ?? ''}`);
+export function checkSetupGate(method: string, route: string | undefined, context: ServerContext): void {
+  if (route === undefined) return;
+  const rule = BY_KEY.get(`${method} ${route}`);
   if (rule === undefined) return;
   if (rule.refuseWhenClosing === true && context.isShuttingDown())
     throw new ExLabError('shutting_down', 'ExLab-Wizard is shutting down and takes no new sessions.');

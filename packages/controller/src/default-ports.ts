@@ -33,13 +33,19 @@ export interface DefaultPluginPort extends PluginPassPort {
 export function corePluginHost(options: DefaultPortsOptions): DefaultPluginPort {
   const logger = options.logger ?? createNullLogger();
   const logDir = options.logDir ?? join(resolveAppDirs().logDir, 'plugins');
-  let current: { key: string; registry: PluginRegistry; host: PluginHost; last: PluginReloadResult | null } | null = null;
+  let current: {
+    labRoot: string;
+    allowNetwork: boolean;
+    registry: PluginRegistry;
+    host: PluginHost;
+    last: PluginReloadResult | null;
+  } | null = null;
   const hosts: PluginHost[] = [];
+  // Called on every /health poll: the two settings are compared as they are, not encoded into a key.
   const hostFor = (config: Config | null): NonNullable<typeof current> => {
     const labRoot = config?.paths.plugin_dir ?? '';
     const allowNetwork = config?.plugins.allow_network ?? false;
-    const key = JSON.stringify([labRoot, allowNetwork]);
-    if (current === null || current.key !== key) {
+    if (current === null || current.labRoot !== labRoot || current.allowNetwork !== allowNetwork) {
       const registry = new PluginRegistry({
         labRoot,
         allowNetwork,
@@ -48,7 +54,7 @@ export function corePluginHost(options: DefaultPortsOptions): DefaultPluginPort 
       });
       const host = new PluginHost({ registry, logDir, logger });
       hosts.push(host);
-      current = { key, registry, host, last: null };
+      current = { labRoot, allowNetwork, registry, host, last: null };
     }
     return current;
   };

@@ -25,7 +25,13 @@ export const GATED_ROUTES: readonly GateRule[] = [
   { method: 'GET', url: `${API_PREFIX}/run/*` },
 ];
 
-const BY_KEY = new Map(GATED_ROUTES.map((rule) => [`${rule.method} ${rule.url}`, rule]));
+/** The rules by route pattern, then method: looked up on every request without building a key. */
+const BY_ROUTE = new Map<string, Map<string, GateRule>>();
+for (const rule of GATED_ROUTES) {
+  const byMethod = BY_ROUTE.get(rule.url) ?? new Map<string, GateRule>();
+  byMethod.set(rule.method, rule);
+  BY_ROUTE.set(rule.url, byMethod);
+}
 
 /**
  * The setup gate as an onRequest step: it runs after the token check and before Fastify parses
@@ -33,7 +39,7 @@ const BY_KEY = new Map(GATED_ROUTES.map((rule) => [`${rule.method} ${rule.url}`,
  */
 export function checkSetupGate(method: string, route: string | undefined, context: ServerContext): void {
   if (route === undefined) return;
-  const rule = BY_KEY.get(`${method} ${route}`);
+  const rule = BY_ROUTE.get(route)?.get(method);
   if (rule === undefined) return;
   if (rule.refuseWhenClosing === true && context.isShuttingDown())
     throw new ExLabError('shutting_down', 'ExLab-Wizard is shutting down and takes no new sessions.');

@@ -23,9 +23,9 @@ function status(state: SetupState, missing: SetupMissing[], nextAction: NextActi
 
 /** `unset` entries for the fields of `block` that are empty, in the order given. */
 function unset(block: string, values: Readonly<Record<string, string>>): SetupMissing[] {
-  // A plain loop: the tray evaluates this on every gated request and every /health poll.
+  // A plain loop over the keys: the tray evaluates this on every gated request and every /health poll.
   const missing: SetupMissing[] = [];
-  for (const [key, value] of Object.entries(values)) if (value.trim() === '') missing.push({ field: `${block}.${key}`, reason: 'unset' });
+  for (const key in values) if (values[key]?.trim() === '') missing.push({ field: `${block}.${key}`, reason: 'unset' });
   return missing;
 }
 

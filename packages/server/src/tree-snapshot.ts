@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { lstat, readdir, stat, type Dirent, type Stats } from 'node:fs';
+import { lstat, readdir, type Dirent } from 'node:fs';
 import { join, sep } from 'node:path';
 import { RUN_KIND_FOLDER, TIMINGS } from '@exlab/core/constants';
 import { equipmentDir } from '@exlab/core/paths';
 import type { Config, TreeResponse } from '@exlab/core/schemas';
+import { FolderStats, type FolderStat } from './folder-stats.js';
 
 /** One `GET /tree` answer: the JSON bytes and their strong ETag. */
 export interface TreeAnswer {
@@ -25,6 +26,7 @@ interface ProjectState {
   name: string;
   path: string;
   /** The experimental and test run folders, in that order. */
+  folderPaths: readonly [string, string];
   folders: [Listing, Listing];
 }
 
@@ -53,20 +55,23 @@ function childPath(dir: string, name: string): string {
   return dir.endsWith(sep) ? dir + name : dir + sep + name;
 }
 
-/** One stat result: the stats or the error. */
-export type StatResult = Stats | NodeJS.ErrnoException;
-
-/** Stats every path side by side (callbacks, not one promise each: a check stats a thousand folders). */
-function statAll(paths: readonly string[], follow: boolean): Promise<StatResult[]> {
-  const results: StatResult[] = new Array<StatResult>(paths.length);
+/** The lstat of each equipment folder: whether it is a folder, and what it looked like. */
+function lstatAll(paths: readonly string[]): Promise<{ isFolder: boolean; stat: FolderStat }[]> {
+  const results = new Array<{ isFolder: boolean; stat: FolderStat }>(paths.length);
   if (paths.length === 0) return Promise.resolve(results);
-  const call = follow ? stat : lstat;
   return new Promise((resolve) => {
     let pending = paths.length;
     paths.forEach((path, index) => {
-      call(path, (error, stats) => {
-        results[index] = error ?? stats;
-        if (--pending === 0) resolve(results);
+      lstat(path, (error, stats) => {
+        results[index] =
+          error === null
+            ? {
+                isFolder: stats.isDirectory(),
+                stat: { dev: stats.dev, ino: stats.ino, mode: stats.mode, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs },
+              }
+            : { isFolder: false, stat: { code: error.code ?? error.message } };
+        pending -= 1;
+        if (pending === 0) resolve(results);
       });
     });
   });
@@ -98,8 +103,8 @@ function listAll(paths: readonly string[]): Promise<string[][]> {
  * moves its mtime; an mtime within {@link TIMINGS.treeRecentChangeMs} of the check is not trusted,
  * as a second change within the same timestamp tick would leave it equal.
  */
-export function signatureOf(result: StatResult, checkedAt: number): { signature: Signature; settled: boolean } {
-  if (result instanceof Error) return { signature: result.code ?? result.message, settled: true };
+export function signatureOf(result: FolderStat, checkedAt: number): { signature: Signature; settled: boolean } {
+  if ('code' in result) return { signature: result.code, settled: true };
   const recent = checkedAt - TIMINGS.treeRecentChangeMs;
   return {
     signature: [result.dev, result.ino, result.mode, result.mtimeMs, result.ctimeMs],
@@ -119,6 +124,16 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((name, index) => name === b[index]);
 }
 
+function newProject(equipmentPath: string, name: string): ProjectState {
+  const path = childPath(equipmentPath, name);
+  return {
+    name,
+    path,
+    folderPaths: [childPath(path, RUN_KIND_FOLDER.experimental), childPath(path, RUN_KIND_FOLDER.test)],
+    folders: [UNREAD, UNREAD],
+  };
+}
+
 /** The parts of the config the tree depends on. */
 function treeKeyOf(config: Config): string {
   return JSON.stringify([config.paths.local_root, config.equipment.map((entry) => [entry.id, entry.label, entry.local_root ?? null])]);
@@ -136,6 +151,14 @@ export class TreeSnapshot {
   #key: string | null = null;
   #equipment: EquipmentState[] = [];
   #answer: TreeAnswer | null = null;
+  readonly #stats = new FolderStats();
+  /** Every project's run folders, in tree order, with where each belongs; rebuilt when the projects change. */
+  #folders: { paths: string[]; owners: { project: ProjectState; kind: 0 | 1 }[] } | null = null;
+
+  /** Stops the worker the checks use. */
+  close(): Promise<void> {
+    return this.#stats.close();
+  }
 
   /** Checks the listed folders against the disk and answers the tree for `config`. */
   async refresh(config: Config): Promise<TreeAnswer> {
@@ -144,6 +167,7 @@ export class TreeSnapshot {
     } catch (error) {
       // A check that failed half-way leaves nothing to trust: the next one reads everything.
       this.#key = null;
+      this.#folders = null;
       throw error;
     }
   }
@@ -154,6 +178,7 @@ export class TreeSnapshot {
       this.#key = key;
       this.#equipment = [];
       this.#answer = null;
+      this.#folders = null;
     }
     let changed = this.#answer === null;
 
@@ -161,15 +186,16 @@ export class TreeSnapshot {
     const before = new Map(this.#equipment.map((entry) => [entry.id, entry]));
     const paths = config.equipment.map((entry) => equipmentDir(config, entry.id) ?? join(config.paths.local_root, entry.id));
     const equipmentCheckedAt = Date.now();
-    const equipmentStats = await statAll(paths, false);
+    const equipmentStats = await lstatAll(paths);
     const toList: EquipmentState[] = [];
+    let projectsMoved = this.#folders === null;
     this.#equipment = config.equipment.map((entry, index) => {
       const path = paths[index] ?? '';
-      const result = equipmentStats[index] as StatResult;
-      const { signature, settled } = signatureOf(result, equipmentCheckedAt);
+      const result = equipmentStats[index] ?? { isFolder: false, stat: { code: 'ENOENT' } };
+      const { signature, settled } = signatureOf(result.stat, equipmentCheckedAt);
       const known = before.get(entry.id);
       if (known !== undefined && known.path === path && unchanged(known.listing, signature)) return known;
-      const exists = !(result instanceof Error) && result.isDirectory();
+      const exists = result.isFolder;
       const state: EquipmentState = {
         id: entry.id,
         label: entry.label,
@@ -178,6 +204,7 @@ export class TreeSnapshot {
         listing: { signature, settled, names: [] },
         projects: known?.path === path ? known.projects : [],
       };
+      projectsMoved = true;
       if (known?.exists !== exists) changed = true;
       if (exists) toList.push(state);
       else if (state.projects.length > 0) {
@@ -198,29 +225,19 @@ export class TreeSnapshot {
         changed = true;
       const known = new Map(entry.projects.map((project) => [project.name, project]));
       entry.listing = { ...entry.listing, names };
-      entry.projects = names.map(
-        (name) => known.get(name) ?? { name, path: childPath(entry.path, name), folders: [UNREAD, UNREAD] as [Listing, Listing] },
-      );
+      entry.projects = names.map((name) => known.get(name) ?? newProject(entry.path, name));
     });
+    if (projectsMoved) this.#folders = this.#folderList();
 
     // Run folders: the runs of each project.
-    const folders: { project: ProjectState; kind: 0 | 1; path: string }[] = [];
-    for (const entry of this.#equipment)
-      for (const project of entry.projects)
-        RUN_KINDS.forEach((kind, index) =>
-          folders.push({ project, kind: index as 0 | 1, path: childPath(project.path, RUN_KIND_FOLDER[kind]) }),
-        );
+    const folders = this.#folders ?? this.#folderList();
     const folderCheckedAt = Date.now();
-    const folderStats = await statAll(
-      folders.map((folder) => folder.path),
-      true,
-    );
+    const folderStats = await this.#stats.stat(folders.paths);
     const toRead: { project: ProjectState; kind: 0 | 1; path: string; signature: Signature; settled: boolean }[] = [];
-    folders.forEach((folder, index) => {
-      const known = folder.project.folders[folder.kind];
-      const { signature, settled } = signatureOf(folderStats[index] as StatResult, folderCheckedAt);
-      if (unchanged(known, signature)) return;
-      toRead.push({ ...folder, signature, settled });
+    folders.owners.forEach(({ project, kind }, index) => {
+      const { signature, settled } = signatureOf(folderStats[index] ?? { code: 'ENOENT' }, folderCheckedAt);
+      if (unchanged(project.folders[kind], signature)) return;
+      toRead.push({ project, kind, path: project.folderPaths[kind], signature, settled });
     });
     const runNames = await listAll(toRead.map((folder) => folder.path));
     toRead.forEach((folder, index) => {
@@ -236,6 +253,18 @@ export class TreeSnapshot {
     return this.#answer;
   }
 
+  #folderList(): { paths: string[]; owners: { project: ProjectState; kind: 0 | 1 }[] } {
+    const paths: string[] = [];
+    const owners: { project: ProjectState; kind: 0 | 1 }[] = [];
+    for (const entry of this.#equipment)
+      for (const project of entry.projects)
+        for (const kind of [0, 1] as const) {
+          paths.push(project.folderPaths[kind]);
+          owners.push({ project, kind });
+        }
+    return { paths, owners };
+  }
+
   #treeResponse(): TreeResponse {
     return {
       equipment: this.#equipment.map((entry) => ({
@@ -246,7 +275,7 @@ export class TreeSnapshot {
         projects: entry.projects.map((project) => {
           const runs: TreeResponse['equipment'][number]['projects'][number]['runs'] = [];
           RUN_KINDS.forEach((kind, index) => {
-            const folder = childPath(project.path, RUN_KIND_FOLDER[kind]);
+            const folder = project.folderPaths[index as 0 | 1];
             for (const name of project.folders[index as 0 | 1].names) runs.push({ name, path: childPath(folder, name), run_kind: kind });
           });
           return { name: project.name, path: project.path, runs };

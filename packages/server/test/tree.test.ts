@@ -1,11 +1,13 @@
 import { lstat, mkdir, readdir, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it, vi } from 'vitest';
 import { RUN_KIND_FOLDER, TIMINGS } from '@exlab/core/constants';
 import { equipmentDir } from '@exlab/core/paths';
 import { SessionHandleSchema, TreeResponseSchema, type Config, type SessionHandle, type TreeResponse } from '@exlab/core/schemas';
 import { EQUIPMENT_ID, runRequest, type TestLab } from './support/lab.js';
 import { authorized, contextFor, startServer, useTestLab, type RunningServer } from './support/server.js';
+import { FolderStats, statInProcess } from '../src/folder-stats.js';
 import { signatureOf, TreeSnapshot } from '../src/tree-snapshot.js';
 
 // GET /tree keeps its answer between requests and checks the listed folders on each one: these
@@ -258,7 +260,34 @@ describe('the timestamp rule of a /tree check', () => {
     expect(signatureOf(stats, settledFrom - 2).settled).toBe(false);
     expect(signatureOf(stats, stats.ctimeMs).settled).toBe(false);
     expect(signatureOf(stats, settledFrom).signature).toEqual(signatureOf(await stat(dir), settledFrom).signature);
-    const missing = await stat(join(dir, 'nope')).catch((error: NodeJS.ErrnoException) => error);
-    expect(signatureOf(missing, settledFrom)).toEqual({ signature: 'ENOENT', settled: true });
+    expect(signatureOf({ code: 'ENOENT' }, settledFrom)).toEqual({ signature: 'ENOENT', settled: true });
+  });
+});
+
+describe('FolderStats', () => {
+  it('answers the same stats from its worker as an in-process stat, for a list sent once and repeated', async () => {
+    const dirs = [join(lab.root, 'a'), join(lab.root, 'b'), join(lab.root, 'missing'), join(lab.root, 'file', 'below')];
+    await mkdir(dirs[0] ?? '');
+    await mkdir(dirs[1] ?? '');
+    await writeFile(join(lab.root, 'file'), 'x');
+    const stats = new FolderStats();
+    const posted = vi.spyOn(Worker.prototype, 'postMessage');
+    try {
+      const expected = await statInProcess(dirs);
+      expect(expected[2]).toEqual({ code: 'ENOENT' });
+      expect(expected[3]).toEqual({ code: 'ENOENT' });
+      expect(await stats.stat(dirs)).toEqual(expected);
+      expect(await stats.stat(dirs)).toEqual(expected);
+      // Answered by the worker, which got the list once and then only "the same list again".
+      expect(posted.mock.calls.map(([message]) => (message as { paths: unknown }).paths)).toEqual([dirs, null]);
+      await rm(dirs[0] ?? '', { recursive: true });
+      expect((await stats.stat(dirs))[0]).toEqual({ code: 'ENOENT' });
+      expect(await stats.stat([dirs[1] ?? ''])).toEqual([expected[1]]);
+    } finally {
+      posted.mockRestore();
+      await stats.close();
+    }
+    // Closed: it still answers, in-process.
+    expect(await stats.stat([dirs[1] ?? ''])).toHaveLength(1);
   });
 });

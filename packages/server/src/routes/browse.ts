@@ -49,6 +49,7 @@ export function registerBrowseRoutes(app: FastifyInstance, context: ServerContex
   // concurrent requests share one check (see SharedBuilds). The bytes go out as they are, so the
   // 200 schema documents the answer and the tests check it, instead of a re-validation per request.
   const snapshot = new TreeSnapshot();
+  app.addHook('onClose', () => snapshot.close());
   const trees = new SharedBuilds(() => snapshot.refresh(currentConfig(context)));
   app.get(
     `${API_PREFIX}/tree`,

@@ -20,7 +20,7 @@ export interface DefaultPortsOptions {
 
 /** The plugin port with the status health reads. */
 export interface DefaultPluginPort extends PluginPassPort {
-  status(): Promise<PluginHostStatus>;
+  status(): PluginHostStatus | Promise<PluginHostStatus>;
   /** Worker processes running now. */
   liveWorkers(): number;
 }
@@ -68,15 +68,17 @@ export function corePluginHost(options: DefaultPortsOptions): DefaultPluginPort 
       await Promise.all(hosts.map((host) => host.shutdown(graceMs)));
     },
     liveWorkers: () => hosts.reduce((sum, host) => sum + host.liveWorkers(), 0),
-    // The manifests are read once per config (and again by every pass), not on every health poll.
-    status: async () => {
+    // The manifests are read once per config (and again by every pass), not on every health poll;
+    // once read, the status is answered at once, without a promise.
+    status: () => {
       const entry = hostFor(options.getConfig());
-      entry.last ??= await entry.registry.reload();
-      return {
-        registered_plugins: entry.last.loaded.length,
-        rejected: entry.last.rejected.map(({ dir, code, reason }) => ({ dir, code, reason })),
+      const summary = (last: PluginReloadResult): PluginHostStatus => ({
+        registered_plugins: last.loaded.length,
+        rejected: last.rejected.map(({ dir, code, reason }) => ({ dir, code, reason })),
         live_workers: hosts.reduce((sum, host) => sum + host.liveWorkers(), 0),
-      };
+      });
+      if (entry.last !== null) return summary(entry.last);
+      return entry.registry.reload().then((last) => summary((entry.last ??= last)));
     },
   };
 }

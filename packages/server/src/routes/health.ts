@@ -68,13 +68,7 @@ function limsComponent(lims: LimsStatus, config: Config | null): Component | Pro
   }
 }
 
-async function pluginHostComponent(controller: ServerContext['controller']): Promise<Component> {
-  let plugins: PluginHostStatus | null;
-  try {
-    plugins = await controller.pluginHostStatus();
-  } catch (error) {
-    return failedProbe('plugin_host', error);
-  }
+function pluginHostOf(plugins: PluginHostStatus | null): Component {
   if (plugins === null) return { status: 'ok', registered_plugins: null, reason: 'the plugin host does not report its registry' };
   const rejected = plugins.rejected.length;
   return {
@@ -88,6 +82,18 @@ async function pluginHostComponent(controller: ServerContext['controller']): Pro
   };
 }
 
+/** The plugin host component: at once once the registry was read, else when it is. */
+function pluginHostComponent(controller: ServerContext['controller']): Component | Promise<Component> {
+  try {
+    const plugins = controller.pluginHostStatus();
+    return plugins instanceof Promise
+      ? plugins.then(pluginHostOf, (error: unknown) => failedProbe('plugin_host', error))
+      : pluginHostOf(plugins);
+  } catch (error) {
+    return failedProbe('plugin_host', error);
+  }
+}
+
 function worse(level: HealthLevel, component: Component): HealthLevel {
   return RANK[component.status] > RANK[level] ? component.status : level;
 }
@@ -95,7 +101,8 @@ function worse(level: HealthLevel, component: Component): HealthLevel {
 /**
  * `GET /api/v1/health`: the component rollup, always 200; the top-level status is the worst
  * component's (§4.6.3, C7). Every probe is read on every call; the ones that can answer at once
- * do, and only the plugin host (and the catalogue check, once a second) are awaited.
+ * do, and only a first read of the plugin registry (and the catalogue check, once a second) is
+ * awaited.
  */
 export function registerHealthRoutes(app: FastifyInstance, context: ServerContext, sources: HealthSources): void {
   const schemaVersions = {
@@ -103,32 +110,42 @@ export function registerHealthRoutes(app: FastifyInstance, context: ServerContex
     readme_fields_json: SCHEMA_VERSIONS.readme_fields_json,
     ingest_json: SCHEMA_VERSIONS.ingest_json,
   };
-  app.get(`${API_PREFIX}/health`, async (): Promise<Health> => {
+  // Not an async function: when every probe answers at once (the usual poll) so does the route,
+  // and Fastify sends the answer without a promise in between.
+  app.get(`${API_PREFIX}/health`, (): Health | Promise<Health> => {
     const setup = context.getSetupStatus();
     const { controller } = context;
-    // Both asked first so that their waits overlap; the synchronous probes run meanwhile.
     const pluginHost = pluginHostComponent(controller);
     const lims = limsComponent(sources.lims, context.getConfig());
-    const components: Health['components'] = {
-      session_store: probe('session_store', sessionStoreComponent, controller),
-      config: probe('config', configComponent, context),
-      validator: probe('validator', validatorComponent, sources.feed),
-      lims: lims instanceof Promise ? await lims : lims,
-      plugin_host: await pluginHost,
-      nas_sync: probe('nas_sync', nasSyncComponent, controller),
+    const sessionStore = probe('session_store', sessionStoreComponent, controller);
+    const config = probe('config', configComponent, context);
+    const validator = probe('validator', validatorComponent, sources.feed);
+    const nasSync = probe('nas_sync', nasSyncComponent, controller);
+    const answer = (limsNow: Component, pluginHostNow: Component): Health => {
+      const components: Health['components'] = {
+        session_store: sessionStore,
+        config,
+        validator,
+        lims: limsNow,
+        plugin_host: pluginHostNow,
+        nas_sync: nasSync,
+      };
+      let status: HealthLevel = 'ok';
+      for (const name in components) {
+        const component = components[name];
+        if (component !== undefined) status = worse(status, component);
+      }
+      return {
+        status,
+        version: context.version,
+        instance_id: context.instanceId,
+        schema_versions: schemaVersions,
+        components,
+        setup_state: setup.state,
+      };
     };
-    let status: HealthLevel = 'ok';
-    for (const name in components) {
-      const component = components[name];
-      if (component !== undefined) status = worse(status, component);
-    }
-    return {
-      status,
-      version: context.version,
-      instance_id: context.instanceId,
-      schema_versions: schemaVersions,
-      components,
-      setup_state: setup.state,
-    };
+    if (lims instanceof Promise || pluginHost instanceof Promise)
+      return Promise.all([lims, pluginHost]).then(([limsNow, pluginHostNow]) => answer(limsNow, pluginHostNow));
+    return answer(lims, pluginHost);
   });
 }

@@ -141,9 +141,14 @@ export class CreationController {
     return this.#swept;
   }
 
-  /** The plugin registry and live workers, for health; null when the plugin port cannot tell. */
-  async pluginHostStatus(): Promise<PluginHostStatus | null> {
-    return (await this.#ports.plugins.status?.()) ?? null;
+  /**
+   * The plugin registry and live workers, for health; null when the plugin port cannot tell. At
+   * once when the port already knows it (health polls then need no promise), else a promise.
+   */
+  pluginHostStatus(): PluginHostStatus | null | Promise<PluginHostStatus | null> {
+    const status = this.#ports.plugins.status?.();
+    if (status === undefined) return null;
+    return status instanceof Promise ? status.then((known) => known ?? null) : status;
   }
 
   /** The NAS sync queue's size, for health; null when no sync port is wired or it cannot tell. */

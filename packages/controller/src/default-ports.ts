@@ -22,7 +22,7 @@ export interface DefaultPortsOptions {
 
 /** The plugin port with the status health reads. */
 export interface DefaultPluginPort extends PluginPassPort {
-  status(): Promise<PluginHostStatus>;
+  status(): PluginHostStatus | Promise<PluginHostStatus>;
   /** Worker processes running now. */
   liveWorkers(): number;
 }
@@ -35,13 +35,19 @@ export interface DefaultPluginPort extends PluginPassPort {
 export function corePluginHost(options: DefaultPortsOptions): DefaultPluginPort {
   const logger = options.logger ?? createNullLogger();
   const logDir = options.logDir ?? join(resolveAppDirs().logDir, 'plugins');
-  let current: { key: string; registry: PluginRegistry; host: PluginHost; last: PluginReloadResult | null } | null = null;
+  let current: {
+    labRoot: string;
+    allowNetwork: boolean;
+    registry: PluginRegistry;
+    host: PluginHost;
+    last: PluginReloadResult | null;
+  } | null = null;
   const hosts: PluginHost[] = [];
+  // Called on every /health poll: the two settings are compared as they are, not encoded into a key.
   const hostFor = (config: Config | null): NonNullable<typeof current> => {
     const labRoot = config?.paths.plugin_dir ?? '';
     const allowNetwork = config?.plugins.allow_network ?? false;
-    const key = JSON.stringify([labRoot, allowNetwork]);
-    if (current === null || current.key !== key) {
+    if (current === null || current.labRoot !== labRoot || current.allowNetwork !== allowNetwork) {
       const registry = new PluginRegistry({
         labRoot,
         allowNetwork,
@@ -50,7 +56,7 @@ export function corePluginHost(options: DefaultPortsOptions): DefaultPluginPort 
       });
       const host = new PluginHost({ registry, logDir, logger });
       hosts.push(host);
-      current = { key, registry, host, last: null };
+      current = { labRoot, allowNetwork, registry, host, last: null };
     }
     return current;
   };
@@ -64,15 +70,17 @@ export function corePluginHost(options: DefaultPortsOptions): DefaultPluginPort 
       await Promise.all(hosts.map((host) => host.shutdown(graceMs)));
     },
     liveWorkers: () => hosts.reduce((sum, host) => sum + host.liveWorkers(), 0),
-    // The manifests are read once per config (and again by every pass), not on every health poll.
-    status: async () => {
+    // The manifests are read once per config (and again by every pass), not on every health poll;
+    // once read, the status is answered at once, without a promise.
+    status: () => {
       const entry = hostFor(options.getConfig());
-      entry.last ??= await entry.registry.reload();
-      return {
-        registered_plugins: entry.last.loaded.length,
-        rejected: entry.last.rejected.map(({ dir, code, reason }) => ({ dir, code, reason })),
+      const summary = (last: PluginReloadResult): PluginHostStatus => ({
+        registered_plugins: last.loaded.length,
+        rejected: last.rejected.map(({ dir, code, reason }) => ({ dir, code, reason })),
         live_workers: hosts.reduce((sum, host) => sum + host.liveWorkers(), 0),
-      };
+      });
+      if (entry.last !== null) return summary(entry.last);
+      return entry.registry.reload().then((last) => summary((entry.last ??= last)));
     },
   };
 }

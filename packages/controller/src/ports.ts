@@ -128,8 +128,8 @@ export interface PluginPassPort {
   runPass(options: PluginPassOptions): Promise<PluginPassResult>;
   /** Kills the workers still running (TERM, grace, KILL); called when the controller closes. */
   shutdown?(graceMs?: number): Promise<void>;
-  /** The registry as the next pass will see it; absent when the host cannot tell. */
-  status?(): Promise<PluginHostStatus>;
+  /** The registry as the next pass will see it (at once when already read); absent when the host cannot tell. */
+  status?(): PluginHostStatus | Promise<PluginHostStatus>;
 }
 
 /** Every port of the controller. */

@@ -1,8 +1,10 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
 import { API_PREFIX, LIMITS, TRACE_ID_HEADER } from '@exlab/core/constants';
+import { ExLabError } from '@exlab/core/errors';
 import { zodValidatorCompiler } from './body.js';
 import { registerDocsRoutes } from './docs.js';
 import { installErrorHandling, replyToClientError, replyToFrameworkError } from './error-handler.js';
@@ -33,6 +35,17 @@ export const OPENAPI_PATH = `${API_PREFIX}/openapi.json`;
 /** The swagger-ui route prefix (assets served locally). */
 export const DOCS_PATH = `${API_PREFIX}/docs`;
 
+/** Whether Node handed this request over as an upgrade (`IncomingMessage.upgrade`, untyped in @types/node). */
+function isUpgrade(request: FastifyRequest): boolean {
+  return (request.raw as IncomingMessage & { upgrade?: boolean }).upgrade === true;
+}
+
+/** Destroys the socket of an upgrade request once its HTTP answer is written (an accepted upgrade never writes one). */
+function closeAfterAnswer(request: FastifyRequest, reply: FastifyReply): void {
+  const socket = request.raw.socket;
+  reply.raw.once('finish', () => socket.destroy());
+}
+
 /**
  * Builds the Fastify app: trace ids, the Host allow-list, the Origin check, token auth on every
  * route but the window entry `/`, the setup gate, the error envelope, the API routes and
@@ -51,18 +64,31 @@ export async function buildServer(context: ServerContext): Promise<FastifyInstan
   });
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  // Registered before the security hook: its own onRequest marks upgrade requests, so a refused upgrade's socket is destroyed.
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   app.decorateRequest('traceId', '');
-  app.addHook('onRequest', async (request, reply) => {
+  /** Route patterns of the WebSocket routes: the only ones an upgrade request may reach. */
+  const webSocketRoutes = new Set<string>();
+  // One synchronous step for every request (no promise per hook); a refusal goes to the error envelope.
+  app.addHook('onRequest', (request, reply, done) => {
     request.traceId = traceIdFor(request.headers[TRACE_ID_HEADER]);
     reply.header(TRACE_ID_HEADER, request.traceId);
-    checkHost(request);
-    checkOrigin(request);
-    const isWindowEntry = request.method === 'GET' && request.routeOptions.url === '/';
-    if (!isWindowEntry) checkToken(request, context.token);
-    // §4.9.2: the gate runs before Fastify parses and validates the body.
-    checkSetupGate(request, context);
+    // An upgrade answered over HTTP (refused, or not a WebSocket route) ends its connection.
+    const upgrade = isUpgrade(request);
+    if (upgrade) closeAfterAnswer(request, reply);
+    try {
+      checkHost(request);
+      checkOrigin(request);
+      const route = request.routeOptions.url;
+      const isWindowEntry = request.method === 'GET' && route === '/';
+      if (!isWindowEntry) checkToken(request, context.token);
+      // §4.9.2: the gate runs before Fastify parses and validates the body.
+      checkSetupGate(request.method, route, context);
+      if (upgrade && (route === undefined || !webSocketRoutes.has(route)))
+        throw new ExLabError('route_not_found', `No WebSocket at ${request.url.split('?')[0] ?? ''}.`);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
   });
   installErrorHandling(app, context.logger);
   await app.register(swagger, {
@@ -89,8 +115,17 @@ export async function buildServer(context: ServerContext): Promise<FastifyInstan
   registerHealthRoutes(app, context, { feed, lims });
   registerSetupRoutes(app, context, lims);
   registerConfigRoutes(app, context);
-  registerSessionRoutes(app, context, sockets);
-  registerProblemsRoutes(app, context, feed, sockets);
+  // The session and problems routes, WebSockets included, get their own scope with
+  // @fastify/websocket: its hooks (an onRequest and an onResponse per request) then run on those
+  // routes only, not on every /health or /tree request.
+  await app.register(async (scope) => {
+    await scope.register(websocket, { options: { maxPayload: 64 * 1024 } });
+    scope.addHook('onRoute', (route) => {
+      if (route.websocket === true) webSocketRoutes.add(route.url);
+    });
+    registerSessionRoutes(scope, context, sockets);
+    registerProblemsRoutes(scope, context, feed, sockets);
+  });
   registerBrowseRoutes(app, context);
   context.registerExtraRoutes?.(app);
   // Fastify's order: stop accepting, preClose, drain, close. Open WebSockets must go in preClose.

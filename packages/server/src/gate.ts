@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import { API_PREFIX } from '@exlab/core/constants';
 import { ExLabError, SetupIncompleteError } from '@exlab/core/errors';
 import type { ServerContext } from './server-context.js';
@@ -26,14 +25,21 @@ export const GATED_ROUTES: readonly GateRule[] = [
   { method: 'GET', url: `${API_PREFIX}/run/*` },
 ];
 
-const BY_KEY = new Map(GATED_ROUTES.map((rule) => [`${rule.method} ${rule.url}`, rule]));
+/** The rules by route pattern, then method: looked up on every request without building a key. */
+const BY_ROUTE = new Map<string, Map<string, GateRule>>();
+for (const rule of GATED_ROUTES) {
+  const byMethod = BY_ROUTE.get(rule.url) ?? new Map<string, GateRule>();
+  byMethod.set(rule.method, rule);
+  BY_ROUTE.set(rule.url, byMethod);
+}
 
 /**
  * The setup gate as an onRequest step: it runs after the token check and before Fastify parses
  * and validates the body (§4.9.2). LIMS unreachable does not gate (§4.9.4).
  */
-export function checkSetupGate(request: FastifyRequest, context: ServerContext): void {
-  const rule = BY_KEY.get(`${request.method} ${request.routeOptions.url ?? ''}`);
+export function checkSetupGate(method: string, route: string | undefined, context: ServerContext): void {
+  if (route === undefined) return;
+  const rule = BY_ROUTE.get(route)?.get(method);
   if (rule === undefined) return;
   if (rule.refuseWhenClosing === true && context.isShuttingDown())
     throw new ExLabError('shutting_down', 'ExLab-Wizard is shutting down and takes no new sessions.');

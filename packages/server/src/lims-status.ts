@@ -25,15 +25,19 @@ export class LimsStatus {
   /** The last readability check of the offline catalogue; health polls reuse it for a moment. */
   #catalogue: { path: string; readable: boolean; at: number } | null = null;
 
-  async #catalogueReadable(path: string): Promise<boolean> {
+  /** The catalogue's readability: at once while the last check is recent, else after a new check. */
+  #catalogueReadable(path: string): boolean | Promise<boolean> {
     const now = performance.now();
     const known = this.#catalogue;
     if (known !== null && known.path === path && now - known.at < CATALOGUE_CHECK_REUSE_MS) return known.readable;
-    const readable = await access(path).then(
-      () => true,
-      () => false,
+    return access(path).then(
+      () => this.#remember(path, true, now),
+      () => this.#remember(path, false, now),
     );
-    this.#catalogue = { path, readable, at: now };
+  }
+
+  #remember(path: string, readable: boolean, at: number): boolean {
+    this.#catalogue = { path, readable, at };
     return readable;
   }
 
@@ -42,15 +46,15 @@ export class LimsStatus {
     this.#last = result;
   }
 
-  /** The LIMS component for `config`. */
-  async health(config: Config | null): Promise<LimsHealth> {
+  /** The LIMS component for `config`; synchronous unless the catalogue needs a fresh check. */
+  health(config: Config | null): LimsHealth | Promise<LimsHealth> {
     const reachable = this.#last?.ok ?? null;
     const catalogue = config?.lims.offline_catalogue_path.trim() ?? '';
     if (catalogue !== '') {
-      const readable = await this.#catalogueReadable(catalogue);
-      return readable
-        ? { status: 'ok', source: 'offline_catalogue', reachable }
-        : { status: 'warn', reason: `the offline catalogue ${catalogue} cannot be read`, source: 'offline_catalogue', reachable };
+      const readable = this.#catalogueReadable(catalogue);
+      return typeof readable === 'boolean'
+        ? catalogueHealth(catalogue, readable, reachable)
+        : readable.then((known) => catalogueHealth(catalogue, known, reachable));
     }
     if ((config?.lims.endpoint.trim() ?? '') === '')
       return { status: 'warn', reason: 'no LIMS configured; set one in Settings', source: 'none', reachable: null };
@@ -63,4 +67,10 @@ export class LimsStatus {
       ...(this.#last.latency_ms !== undefined ? { latency_ms: this.#last.latency_ms } : {}),
     };
   }
+}
+
+function catalogueHealth(path: string, readable: boolean, reachable: boolean | null): LimsHealth {
+  return readable
+    ? { status: 'ok', source: 'offline_catalogue', reachable }
+    : { status: 'warn', reason: `the offline catalogue ${path} cannot be read`, source: 'offline_catalogue', reachable };
 }

@@ -23,7 +23,7 @@ export interface ServerContext {
   isShuttingDown: () => boolean;
   /** Where request errors are logged. */
   logger: Logger;
-  /** Registers the hosting process's own routes (the tray's `/api/v1/app/*` control routes) before the app is sealed. */
+  /** Registers the hosting process's own HTTP routes (the tray's `/api/v1/app/*` control routes) before the app is sealed; WebSocket routes live in the sessions/problems scope of build-server.ts. */
   registerExtraRoutes?: ((app: FastifyInstance) => void) | undefined;
   /** Runs in Fastify's preClose, before connections drain: the host closes its WebSockets here, or `close()` hangs. */
   onPreClose?: (() => Promise<void> | void) | undefined;

@@ -69,6 +69,8 @@ describe('GET /api/v1/health components', () => {
     expect(body.status).toBe('warn');
     expect(body.components.plugin_host).toMatchObject({ status: 'warn', registered_plugins: 1, rejected_plugins: 1 });
     expect(String(body.components.plugin_host?.reason)).toContain(join(lab.config.paths.plugin_dir, 'slow'));
+    // Later polls answer from the registry already read, with the same component.
+    expect((await health(server)).components.plugin_host).toEqual(body.components.plugin_host);
   });
 
   it('warns when the offline catalogue cannot be read', async () => {

@@ -202,6 +202,15 @@ describe('security helpers', () => {
     expect(tokensEqual('abc', 'abd')).toBe(false);
     expect(tokensEqual('abc', 'abcd')).toBe(false);
     expect(tokensEqual('abc', '')).toBe(false);
+    expect(tokensEqual('abc', 'ab')).toBe(false);
+    expect(tokensEqual('abc', 'abc'.repeat(1000))).toBe(false);
+    expect(tokensEqual('abc', 'ab\u00e9')).toBe(false);
+    expect(tokensEqual('ab\u00e9', 'ab\u00e9')).toBe(true);
+    expect(tokensEqual('', '')).toBe(true);
+    expect(tokensEqual('', 'a')).toBe(false);
+    // The comparison keeps no state from an earlier call.
+    expect(tokensEqual('abc', 'abcd')).toBe(false);
+    expect(tokensEqual('abc', 'abc')).toBe(true);
   });
 
   it('keeps a safe caller trace id and invents one otherwise', () => {

@@ -5,7 +5,7 @@ import { SharedBuilds } from '../src/tree-builds.js';
 function manualBuilds() {
   const pending: { resolve: (value: unknown) => void; reject: (error: Error) => void }[] = [];
   let calls = 0;
-  const builds = new SharedBuilds(
+  const builds = new SharedBuilds<unknown>(
     () =>
       new Promise((resolve, reject) => {
         calls += 1;
@@ -23,7 +23,7 @@ function manualBuilds() {
   return { builds, finish, fail, calls: () => calls };
 }
 
-const text = async (bytes: Promise<Buffer>): Promise<string> => (await bytes).toString('utf8');
+const text = async (answer: Promise<unknown>): Promise<string> => JSON.stringify(await answer);
 
 describe('SharedBuilds (GET /tree)', () => {
   it('gives a request that arrives during a build the next build, shared with everyone else waiting', async () => {

@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DefaultPluginPort } from '@exlab/controller';
@@ -102,5 +103,48 @@ describe('WS /api/v1/sessions/:id/events', () => {
     expect(socket.frames).toHaveLength(count);
     const again = await post(s, `/api/v1/sessions/${created.session_id}/resume`, { extra_inputs: {} });
     expect(again.status).toBe(409);
+  });
+});
+
+/** Sends a WebSocket upgrade by hand and collects everything the server writes until it closes the connection. */
+function rawUpgrade(port: number, path: string, headers: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      const lines = [
+        `GET ${path} HTTP/1.1`,
+        `Host: 127.0.0.1:${port}`,
+        'Connection: Upgrade',
+        'Upgrade: websocket',
+        'Sec-WebSocket-Version: 13',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+        ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+      ];
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    // Resolves only when the server ends the connection: the client never closes it.
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
+describe('WebSocket upgrades', () => {
+  it('refuses an upgrade to an HTTP route with 404 route_not_found and closes the connection', async () => {
+    server = await startServer(contextFor(lab.config));
+    const answer = await rawUpgrade(server.port, '/api/v1/health', authorized());
+    expect(answer).toMatch(/^HTTP\/1\.1 404 /);
+    expect(answer).toContain('"code":"route_not_found"');
+    const refused = openSocket(server.port, '/api/v1/tree');
+    expect(await refused.refused).toBe(404);
+  });
+
+  it('closes the connection of an upgrade refused for its token or Origin', async () => {
+    server = await startServer(contextFor(lab.config));
+    expect(await rawUpgrade(server.port, '/api/v1/problems/events', { authorization: 'Bearer wrong' })).toMatch(/^HTTP\/1\.1 401 /);
+    expect(await rawUpgrade(server.port, '/api/v1/problems/events', { ...authorized(), origin: 'http://evil.example' })).toMatch(
+      /^HTTP\/1\.1 403 /,
+    );
+    expect(await rawUpgrade(server.port, '/api/v1/nothing-here', authorized())).toMatch(/^HTTP\/1\.1 404 /);
   });
 });

@@ -257,6 +257,12 @@ export const TIMINGS = {
   notificationCoalesceMs: 5_000,
   /** How long an OS notification stays up (N1). */
   notificationDisplayMs: 10_000,
+  /**
+   * `GET /tree` re-reads a folder changed less than this long before a check instead of trusting
+   * its unchanged timestamps: file-system timestamps are coarse (FAT's are 2 s), so a second change
+   * within the same tick would leave them equal.
+   */
+  treeRecentChangeMs: 2_000,
 } as const;
 
 /** Detached runs under `<state>/runs/<slug>/<run_id>/` (lifecycle.md D1-D6, the ox_proc model). */

@@ -207,6 +207,7 @@ describe('timings', () => {
       quitPromptAnswerMs: 30_000,
       startPollMs: 50,
       statusTickMs: 5_000,
+      treeRecentChangeMs: 2_000,
       windowCloseGraceMs: 5_000,
       windowFollowIntervalMs: 2_000,
       windowHandshakeMs: 2_000,

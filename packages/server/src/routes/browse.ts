@@ -1,10 +1,10 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { readCreationJson } from '@exlab/core/cache';
-import { API_PREFIX, RUN_KIND_FOLDER } from '@exlab/core/constants';
+import { API_PREFIX } from '@exlab/core/constants';
 import { ExLabError, SetupIncompleteError } from '@exlab/core/errors';
-import { equipmentDir } from '@exlab/core/paths';
 import {
   ErrorEnvelopeSchema,
   FolderResponseSchema,
@@ -12,11 +12,11 @@ import {
   TreeResponseSchema,
   type Config,
   type FolderResponse,
-  type TreeResponse,
 } from '@exlab/core/schemas';
 import { resolveInRoots } from '../sandbox.js';
 import type { ServerContext } from '../server-context.js';
 import { SharedBuilds } from '../tree-builds.js';
+import { etagMatches, TreeSnapshot } from '../tree-snapshot.js';
 
 const errors = { 403: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema, 422: ErrorEnvelopeSchema, 503: ErrorEnvelopeSchema };
 
@@ -28,49 +28,6 @@ export function currentConfig(context: ServerContext): Config {
     throw new SetupIncompleteError(setup.state, setup.missing, setup.next_action);
   }
   return config;
-}
-
-/**
- * `join(dir, name)` for a single readdir name under an already normalised `dir`: the same string
- * without `join` re-normalising the whole path, which on a 10k-run tree was over half its cost.
- */
-function childPath(dir: string, name: string): string {
-  return dir.endsWith(sep) ? dir + name : dir + sep + name;
-}
-
-async function subdirectories(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
-    .map((entry) => entry.name)
-    .sort();
-}
-
-async function treeOf(config: Config): Promise<TreeResponse> {
-  const equipment = await Promise.all(
-    config.equipment.map(async (entry) => {
-      const path = equipmentDir(config, entry.id) ?? join(config.paths.local_root, entry.id);
-      const exists = await lstat(path).then(
-        (stat) => stat.isDirectory(),
-        () => false,
-      );
-      const projects = exists
-        ? await Promise.all(
-            (await subdirectories(path)).map(async (name) => {
-              const projectPath = childPath(path, name);
-              const runs = [];
-              for (const kind of ['experimental', 'test'] as const) {
-                const folder = childPath(projectPath, RUN_KIND_FOLDER[kind]);
-                for (const run of await subdirectories(folder)) runs.push({ name: run, path: childPath(folder, run), run_kind: kind });
-              }
-              return { name, path: projectPath, runs };
-            }),
-          )
-        : [];
-      return { id: entry.id, label: entry.label, path, exists, projects };
-    }),
-  );
-  return { equipment };
 }
 
 async function folderOf(dir: string): Promise<FolderResponse> {
@@ -88,15 +45,32 @@ async function folderOf(dir: string): Promise<FolderResponse> {
 
 /** The browse routes (§4.6.1, requirements C11): tree, one folder, run detail; every path sandboxed to the roots. */
 export function registerBrowseRoutes(app: FastifyInstance, context: ServerContext): void {
-  // Concurrent requests share builds (see SharedBuilds); the bytes go out as they are, so the
+  // The tree is kept between requests and checked against the disk on each (see TreeSnapshot);
+  // concurrent requests share one check (see SharedBuilds). The bytes go out as they are, so the
   // 200 schema documents the answer and the tests check it, instead of a re-validation per request.
-  const trees = new SharedBuilds(() => treeOf(currentConfig(context)));
+  const snapshot = new TreeSnapshot();
+  app.addHook('onClose', () => snapshot.close());
+  const trees = new SharedBuilds(() => snapshot.refresh(currentConfig(context)));
   app.get(
     `${API_PREFIX}/tree`,
-    { schema: { summary: 'Equipment/project/run hierarchy', response: { 200: TreeResponseSchema, 503: ErrorEnvelopeSchema } } },
-    async (_request, reply) => {
+    {
+      schema: {
+        summary: 'Equipment/project/run hierarchy',
+        description:
+          'Reflects every folder change made before the request arrived. Carries a strong ETag; a request whose If-None-Match matches gets 304 without a body.',
+        response: {
+          200: TreeResponseSchema,
+          304: z.null().describe('Not modified: the If-None-Match ETag is current; no body'),
+          503: ErrorEnvelopeSchema,
+        },
+      },
+    },
+    async (request, reply) => {
       currentConfig(context); // 503 setup_incomplete before anything is built
-      return reply.type('application/json; charset=utf-8').send(await trees.get());
+      const answer = await trees.get();
+      reply.header('etag', answer.etag).header('cache-control', 'no-cache');
+      if (etagMatches(request.headers['if-none-match'], answer.etag)) return reply.code(304).send();
+      return reply.type('application/json; charset=utf-8').send(answer.body);
     },
   );
 

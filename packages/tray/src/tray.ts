@@ -273,11 +273,17 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
 
     // Replaced by PUT /config (applyConfig): setup state, creation and audits read the new one at once.
     let config = source.config;
-    // The NAS sync queue (§7.1) opens beside the server start; creations wait for it, and its worker
-    // takes up the jobs a previous run left (the queue survives restarts and quits, Q5).
+    // The NAS sync queue (§7.1) opens once the server listens (nothing in it is needed to answer
+    // health); creations wait for it, and its worker takes up the jobs a previous run left (the
+    // queue survives restarts and quits, Q5).
     const syncLog = log.child({ component: 'sync' });
     let nasSync: NasSync | null = null;
-    const syncOpening = NasSync.open({ queuePath: join(dirs.stateDir, FILE_NAMES.syncQueue), getConfig: () => config, logger: syncLog });
+    let syncOpened: ((value: Promise<NasSync>) => void) | null = null;
+    const syncOpening = new Promise<NasSync>((resolve) => (syncOpened = resolve));
+    const openSync = (): void => {
+      syncOpened?.(NasSync.open({ queuePath: join(dirs.stateDir, FILE_NAMES.syncQueue), getConfig: () => config, logger: syncLog }));
+      syncOpened = null;
+    };
     syncOpening.then(
       (opened) => {
         nasSync = opened;
@@ -392,7 +398,14 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
         // After the server: no new sessions can arrive; running ones are aborted with their files kept, workers killed.
         { name: 'controller', run: () => controller.close() },
         // The drain already waited for a push in flight; one still running now goes back to the queue for the next start.
-        { name: 'sync', run: () => syncOpening.then((opened) => opened.stop(0)).catch(() => undefined) },
+        {
+          name: 'sync',
+          run: () => {
+            // A quit before the queue opened still opens and closes it, so nothing waits on it forever.
+            openSync();
+            return syncOpening.then((opened) => opened.stop(0)).catch(() => undefined);
+          },
+        },
         {
           name: 'logs',
           run: async () => {
@@ -497,6 +510,7 @@ export async function startTray(options: TrayOptions = {}): Promise<RunningTray>
     log.info(`listening on http://127.0.0.1:${boundPort}/ (pid ${process.pid}, instance ${instanceId}, mode ${mode})`);
     // Node writes its compile cache only at a normal exit; a tray killed later would leave none.
     flushModuleCompileCacheSoon(TIMINGS.compileCacheFlushMs);
+    setImmediate(openSync);
 
     let windowOnlyReopened = false;
     const onWindowExit = (exit: WindowExit): void => {
@@ -660,28 +674,33 @@ function autostartFor(options: TrayOptions, env: Readonly<Record<string, string 
  * Start failures print one clear line to stderr.
  */
 export async function runTrayForeground(options: TrayOptions = {}): Promise<number> {
-  let tray: RunningTray;
-  try {
-    tray = await startTray(options);
-  } catch (error) {
-    const exitCode = error instanceof TrayStartError ? error.exitCode : EXIT_CODES.failure;
-    write(
-      options.stderr ?? process.stderr,
-      `${error instanceof ConfigError || error instanceof ExLabError ? error.message : describeError(error)}\n`,
-    );
-    return exitCode;
-  }
+  // The handlers go in before the start: a signal that arrives while the tray starts (server.json may
+  // already be on disk) quits it once it is up, instead of killing it with the lock left behind.
+  let tray: RunningTray | null = null;
   let signals = 0;
   const onSignal = (): void => {
     signals += 1;
     if (signals > 1) process.exit(EXIT_CODES.ok);
-    void tray.quit({ reason: 'signal' });
+    if (tray !== null) void tray.quit({ reason: 'signal' });
   };
   const signalNames = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
   for (const signal of signalNames) process.on(signal, onSignal);
-  const code = await tray.stopped;
-  for (const signal of signalNames) process.off(signal, onSignal);
-  return code;
+  try {
+    try {
+      tray = await startTray(options);
+    } catch (error) {
+      const exitCode = error instanceof TrayStartError ? error.exitCode : EXIT_CODES.failure;
+      write(
+        options.stderr ?? process.stderr,
+        `${error instanceof ConfigError || error instanceof ExLabError ? error.message : describeError(error)}\n`,
+      );
+      return exitCode;
+    }
+    if (signals > 0) void tray.quit({ reason: 'signal' });
+    return await tray.stopped;
+  } finally {
+    for (const signal of signalNames) process.off(signal, onSignal);
+  }
 }
 
 function write(stream: NodeJS.WritableStream | undefined, text: string): void {

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ServerInfoSchema } from '@exlab/core/schemas';
 import { HealthSchema } from '@exlab/core/schemas';
-import { startTray, TrayStartError, type RunningTray } from '@exlab/tray';
+import { runTrayForeground, startTray, TrayStartError, type RunningTray } from '@exlab/tray';
 import { isolatedHome, type IsolatedHome } from './isolated-home.js';
 
 let lab: IsolatedHome;
@@ -80,6 +80,16 @@ describe('startTray', () => {
     const again = await start();
     expect(await readFile(demoConfig, 'utf8')).toBe(before);
     await again.stop();
+  });
+
+  it('quits cleanly on a SIGTERM that arrives while it is still starting, leaving no server.json or lock', async () => {
+    const listenersBefore = process.listenerCount('SIGTERM');
+    const exited = runTrayForeground({ stateDir: lab.stateDir, env: lab.env, headless: true, stdout: quiet(), stderr: quiet() });
+    process.emit('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(await exists(join(lab.stateDir, 'server.json'))).toBe(false);
+    expect(await exists(join(lab.stateDir, 'tray.lock'))).toBe(false);
+    expect(process.listenerCount('SIGTERM')).toBe(listenersBefore);
   });
 
   it('removes server.json and tray.lock when stopped', async () => {

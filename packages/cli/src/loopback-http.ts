@@ -20,6 +20,11 @@ export interface LoopbackRequest {
   timeoutMs: number;
 }
 
+/** Loads `node:http` now (as {@link loopbackRequest} would on its first call), e.g. while a tray starts. */
+export function preloadLoopbackHttp(): void {
+  process.getBuiltinModule('node:http');
+}
+
 /**
  * One HTTP request to the tray on 127.0.0.1 through `node:http`, on a fresh connection. The
  * lifecycle commands use it instead of `fetch`, whose first call loads undici: about 230 M

@@ -18,6 +18,7 @@ import {
   tailFile,
   type LaunchedRun,
 } from '@exlab/core/process';
+import { preloadLoopbackHttp } from '../loopback-http.js';
 import type { Output } from '../output.js';
 import { fetchHealth, loadHealthSchema, probeTray } from '../tray-probe.js';
 
@@ -173,6 +174,8 @@ export async function startCommand(flags: StartFlags, output: Output, env: Reado
       // While the tray starts: D6 (it never touches a live run, so the new tray's run is safe from
       // it), and the schemas the wait is going to need, so they are ready when server.json appears.
       cleanup = Promise.all([cleanupRuns(runsDir), loadProcessFileSchemas(), loadHealthSchema()]).catch(() => undefined);
+      // node:http too, for the health request, after the current turn so the spawn goes first.
+      setImmediate(preloadLoopbackHttp);
     });
   } finally {
     changes.close();

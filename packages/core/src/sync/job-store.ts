@@ -127,8 +127,12 @@ export class SyncJobStore {
     await mkdir(dirname(path), { recursive: true });
     const db = new sqlite.DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
     try {
-      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
+      // Reads only, when the queue is already in shape: a write (and its fsync) happens only to set it up.
+      if ((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode !== 'wal')
+        db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = FULL');
       const version = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+      if (version === SCHEMA_VERSION) return new SyncJobStore(path, db);
       if (version > SCHEMA_VERSION) {
         throw new ExLabError(
           'schema_major_mismatch',
@@ -229,6 +233,8 @@ export class SyncJobStore {
    * verification, which the worker runs again. Returns how many jobs were requeued.
    */
   recoverAfterRestart(): number {
+    // Looked for first: the usual start finds none, and a read needs no write transaction.
+    if (this.#statement(`SELECT 1 FROM jobs WHERE state = 'running' LIMIT 1`).get() === undefined) return 0;
     return Number(this.#statement(`UPDATE jobs SET state = 'queued' WHERE state = 'running'`).run().changes);
   }
 

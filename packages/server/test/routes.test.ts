@@ -309,6 +309,27 @@ describe('OpenAPI', () => {
       '/api/v1/health',
     ])
       expect(Object.keys(document.paths)).toContain(route);
+    // Every JSON operation documents the body of its success answer (the window entry `/` only redirects).
+    const undocumented = Object.entries(
+      document.paths as Record<string, Record<string, { responses?: Record<string, { content?: unknown }> }>>,
+    )
+      .filter(([path]) => path !== '/')
+      .flatMap(([path, operations]) =>
+        Object.entries(operations)
+          .filter(
+            ([, operation]) => !Object.entries(operation.responses ?? {}).some(([code, answer]) => code.startsWith('2') && answer.content),
+          )
+          .map(([method]) => `${method.toUpperCase()} ${path}`),
+      );
+    expect(undocumented).toEqual([]);
+    const healthAnswer = (
+      document.paths['/api/v1/health'] as {
+        get: { responses: Record<string, { content: Record<string, { schema: { properties: object } }> }> };
+      }
+    ).get.responses['200'];
+    expect(Object.keys(healthAnswer?.content['application/json']?.schema.properties ?? {})).toEqual(
+      expect.arrayContaining(['status', 'components', 'setup_state']),
+    );
     const docs = await fetch(`${s.base}/api/v1/docs/`, { headers: authorized() });
     expect(docs.status).toBe(200);
     expect(docs.headers.get('content-type')).toContain('text/html');

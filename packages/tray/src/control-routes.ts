@@ -2,9 +2,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { API_PREFIX, CONTROL_HEADER } from '@exlab/core/constants';
 import { ExLabError } from '@exlab/core/errors';
 import {
+  AppOpenWindowResponseSchema,
   AppQuitRequestSchema,
+  AppQuitResponseSchema,
+  AppStateSchema,
   AutostartRequestSchema,
+  AutostartResponseSchema,
+  ErrorEnvelopeSchema,
   type AppOpenWindowResponse,
+  type AppQuitResponse,
   type AppQuitRequest,
   type AppState,
   type AutostartResponse,
@@ -46,18 +52,58 @@ function checkControl(request: FastifyRequest, token: string): void {
 export function registerControlRoutes(app: FastifyInstance, control: TrayControl, token: string): void {
   const guard = async (request: FastifyRequest): Promise<void> => checkControl(request, token);
 
-  app.post(`${API_PREFIX}/app/open-window`, { onRequest: guard }, async () => control.openWindow());
+  // 401 and 503 come from the server's own checks before these routes run.
+  const refusals = { 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema };
 
-  app.post(`${API_PREFIX}/app/quit`, { onRequest: guard }, async (request, reply) => {
-    const body = parseBody(AppQuitRequestSchema, request.body);
-    reply.raw.once('finish', () => setImmediate(() => control.quit(body)));
-    return reply.code(202).send({ quitting: true });
-  });
+  app.post(
+    `${API_PREFIX}/app/open-window`,
+    {
+      onRequest: guard,
+      schema: {
+        summary: 'Open the UI window, or focus the live one (tray control)',
+        response: { 200: AppOpenWindowResponseSchema, ...refusals },
+      },
+    },
+    async (): Promise<AppOpenWindowResponse> => control.openWindow(),
+  );
 
-  app.get(`${API_PREFIX}/app/state`, async () => control.state());
+  app.post(
+    `${API_PREFIX}/app/quit`,
+    {
+      onRequest: guard,
+      schema: {
+        summary: 'Quit the tray gracefully: drain, then stop (tray control)',
+        body: AppQuitRequestSchema,
+        response: { 202: AppQuitResponseSchema, ...refusals, 422: ErrorEnvelopeSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = parseBody(AppQuitRequestSchema, request.body);
+      reply.raw.once('finish', () => setImmediate(() => control.quit(body)));
+      const answer: AppQuitResponse = { quitting: true };
+      return reply.code(202).send(answer);
+    },
+  );
 
-  app.post(`${API_PREFIX}/setup/autostart`, { onRequest: guard }, async (request) => {
-    const body = parseBody(AutostartRequestSchema, request.body);
-    return control.setAutostart(body.enabled);
-  });
+  app.get(
+    `${API_PREFIX}/app/state`,
+    { schema: { summary: 'What the tray process is doing', response: { 200: AppStateSchema, 401: ErrorEnvelopeSchema } } },
+    async (): Promise<AppState> => control.state(),
+  );
+
+  app.post(
+    `${API_PREFIX}/setup/autostart`,
+    {
+      onRequest: guard,
+      schema: {
+        summary: 'Turn starting at login on or off (always 200; registered says what the OS now has)',
+        body: AutostartRequestSchema,
+        response: { 200: AutostartResponseSchema, ...refusals, 422: ErrorEnvelopeSchema },
+      },
+    },
+    async (request): Promise<AutostartResponse> => {
+      const body = parseBody(AutostartRequestSchema, request.body);
+      return control.setAutostart(body.enabled);
+    },
+  );
 }

@@ -117,6 +117,31 @@ describe('tray control routes (S3)', () => {
     expect(await tray.stopped).toBe(0);
   });
 
+  it('documents the control routes in openapi.json with their bodies and answers, and refuses a bad quit body with 422', async () => {
+    const tray = await start({ headless: true });
+    type Operation = { requestBody?: unknown; responses: Record<string, { content?: Record<string, { schema: unknown }> }> };
+    const document = (await (await call(tray, 'GET', '/api/v1/openapi.json')).json()) as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    const operation = (path: string, method: string): Operation => document.paths[path]?.[method] as Operation;
+    expect(Object.keys(operation('/api/v1/app/quit', 'post').responses)).toEqual(expect.arrayContaining(['202', '403', '422']));
+    expect(operation('/api/v1/app/quit', 'post').responses['202']?.content?.['application/json']?.schema).toMatchObject({
+      properties: { quitting: { type: 'boolean', enum: [true] } },
+    });
+    expect(operation('/api/v1/app/quit', 'post').requestBody).toBeDefined();
+    expect(operation('/api/v1/setup/autostart', 'post').requestBody).toBeDefined();
+    for (const [path, method] of [
+      ['/api/v1/app/open-window', 'post'],
+      ['/api/v1/app/state', 'get'],
+      ['/api/v1/setup/autostart', 'post'],
+    ] as const)
+      expect(operation(path, method).responses['200']?.content?.['application/json']?.schema).toBeDefined();
+    const bad = await call(tray, 'POST', '/api/v1/app/quit', { control: true, body: { drain_seconds: -1 } });
+    expect(bad.status).toBe(422);
+    expect(await bad.json()).toMatchObject({ error: { code: 'validation_failed', field: 'drain_seconds' } });
+    expect((await call(tray, 'GET', '/api/v1/app/state')).status).toBe(200);
+  });
+
   it('registers and unregisters autostart under EXLAB_AUTOSTART_ROOT (A1)', async () => {
     const root = join(lab.root, 'autostart');
     const tray = await start({

@@ -12,6 +12,11 @@ export const AppQuitRequestSchema = z.strictObject({
 /** Body of `POST /api/v1/app/quit`. */
 export type AppQuitRequest = z.infer<typeof AppQuitRequestSchema>;
 
+/** `POST /api/v1/app/quit` answer (202): the quit starts once it is sent. */
+export const AppQuitResponseSchema = z.object({ quitting: z.literal(true) });
+/** Answer of `POST /api/v1/app/quit`. */
+export type AppQuitResponse = z.infer<typeof AppQuitResponseSchema>;
+
 /** `POST /api/v1/app/open-window` answer: a new window process, the live one focused, or none possible. */
 export const AppOpenWindowResponseSchema = z.object({
   action: z.enum(['spawned', 'focused', 'unavailable']),

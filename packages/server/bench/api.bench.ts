@@ -14,7 +14,7 @@
 // the median of the per-round ratios, and the tree's p99 the median of the per-round p99s (the
 // worst round is printed beside it).
 //
-//   pnpm --filter @exlab/server bench                 5 rounds of 2 s per target, 10,000 runs
+//   pnpm --filter @exlab/server bench                 9 rounds of 2 s per target, 10,000 runs
 //   BENCH_ROUNDS=9 BENCH_SECONDS=3 BENCH_RUNS=50000 tsx bench/api.bench.ts
 import autocannon from 'autocannon';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -28,7 +28,7 @@ import type { Health, TreeResponse } from '@exlab/core/schemas';
 import { generateLab } from '../../../tools/src/tree-generator/index.js';
 import { buildServer } from '../src/index.js';
 
-const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 9));
 const SECONDS = Math.max(1, Number(process.env.BENCH_SECONDS ?? 2));
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 10_000));
 const WARMUP_SECONDS = 1;

@@ -15,7 +15,7 @@
 // worst round is printed beside it).
 //
 //   pnpm --filter @exlab/server bench                 9 rounds of 2 s per target, 10,000 runs
-//   BENCH_ROUNDS=9 BENCH_SECONDS=3 BENCH_RUNS=50000 tsx bench/api.bench.ts
+//   BENCH_ROUNDS=15 BENCH_SECONDS=3 BENCH_RUNS=50000 tsx bench/api.bench.ts
 import autocannon from 'autocannon';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { sha256File } from './manifest.js';
 
 /** What {@link copyFolder} did. */
@@ -20,7 +22,7 @@ export interface FolderCopyReport {
 export async function copyFolder(
   source: string,
   destination: string,
-  options: { exclude?: readonly string[]; signal?: AbortSignal } = {},
+  options: { exclude?: readonly string[]; signal?: AbortSignal; onBytes?: (count: number) => void } = {},
 ): Promise<FolderCopyReport> {
   const excluded = new Set(options.exclude ?? []);
   const entries = await readdir(source, { recursive: true, withFileTypes: true });
@@ -32,14 +34,14 @@ export async function copyFolder(
     if (excluded.has(rel.split(sep, 1)[0] ?? '')) continue;
     options.signal?.throwIfAborted();
     const to = join(destination, rel);
-    if (await sameContent(from, to)) {
+    if (await sameContent(from, to, options.onBytes)) {
       report.unchanged += 1;
       continue;
     }
     await mkdir(dirname(to), { recursive: true });
     const temporary = join(dirname(to), `.${entry.name}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
     try {
-      await copyFile(from, temporary);
+      await copyStreamed(from, temporary, options.signal, options.onBytes);
       await rename(temporary, to);
     } catch (error) {
       await unlink(temporary).catch(() => undefined);
@@ -53,9 +55,16 @@ export async function copyFolder(
 /** Suffix of the temporary files a copy writes (never left behind on success). */
 const TEMP_SUFFIX = '.exlab-copy';
 
-async function sameContent(a: string, b: string): Promise<boolean> {
+async function sameContent(a: string, b: string, onBytes?: (count: number) => void): Promise<boolean> {
   const [left, right] = await Promise.all([stat(a), stat(b).catch(() => null)]);
   if (right === null || !right.isFile() || right.size !== left.size) return false;
-  const [x, y] = await Promise.all([sha256File(a), sha256File(b)]);
+  const [x, y] = await Promise.all([sha256File(a, undefined, onBytes), sha256File(b, undefined, onBytes)]);
   return x === y;
+}
+
+/** Copies one file as a stream, so a large file on a slow share reports its progress. */
+async function copyStreamed(from: string, to: string, signal?: AbortSignal, onBytes?: (count: number) => void): Promise<void> {
+  const input = createReadStream(from);
+  if (onBytes) input.on('data', (chunk: Buffer | string) => onBytes(chunk.length));
+  await pipeline(input, createWriteStream(to, { flags: 'wx' }), signal ? { signal } : {});
 }

@@ -43,4 +43,6 @@ export {
 export { uploadLimitAt, bwlimitKiB } from './bandwidth.js';
 export { cleanupHold, removeVerifiedFiles, type CleanupHold, type CleanupReport } from './cleanup.js';
 export { copyFolder, type FolderCopyReport } from './folder-copy.js';
+export { runShareOp, shareOpCommand, shareFailureKind, ShareOpError, SHARE_STALL_MS, type ShareOpOptions } from './share-ops.js';
+export type { ShareOpRequest, ShareOpAnswer } from './share-protocol.js';
 export { runCommand, describeOutcome, type CommandOutcome, type RunCommandOptions } from './run-command.js';

@@ -33,15 +33,19 @@ export interface ScanOptions {
   includeCache?: boolean;
   /** Stops the hashing between and inside files. */
   signal?: AbortSignal;
+  /** Called as bytes are read, with how many (for a progress signal). */
+  onBytes?: (count: number) => void;
 }
 
 /** Files hashed at once while building a manifest. */
 const HASH_CONCURRENCY = 4;
 
-/** The SHA-256 of one file, streamed; aborting `signal` stops the read. */
-export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
+/** The SHA-256 of one file, streamed; aborting `signal` stops the read; `onBytes` hears of each chunk read. */
+export async function sha256File(path: string, signal?: AbortSignal, onBytes?: (count: number) => void): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash, signal ? { signal } : {});
+  const stream = createReadStream(path);
+  if (onBytes) stream.on('data', (chunk: Buffer | string) => onBytes(chunk.length));
+  await pipeline(stream, hash, signal ? { signal } : {});
   return hash.digest('hex');
 }
 
@@ -71,7 +75,7 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
       const absolute = join(root, ...file.split('/'));
       const info = await lstat(absolute);
       identities.set(file, { dev: info.dev, ino: info.ino, size: info.size, mtimeMs: info.mtimeMs });
-      return sha256File(absolute, options.signal);
+      return sha256File(absolute, options.signal, options.onBytes);
     }),
   );
   return { digests: new Map(files.map((file, index) => [file, digests[index] as string])), files: identities, unsupported };

@@ -12,9 +12,9 @@ import { checkTree } from '../validator/index.js';
 import { uploadLimitAt } from './bandwidth.js';
 import { SyncJobStore, type SyncJobCounts } from './job-store.js';
 import { cleanupHold, removeVerifiedFiles, type CleanupHold } from './cleanup.js';
-import { copyFolder } from './folder-copy.js';
 import { compareManifests, formatChecksums, parseChecksums, scanFolder, type HashManifest, type ScannedFolder } from './manifest.js';
 import { describeOutcome, runCommand, type CommandOutcome } from './run-command.js';
+import { runShareOp, shareFailureKind, ShareOpError } from './share-ops.js';
 import {
   classifyFailure,
   DEFAULT_SYNC_COMMANDS,
@@ -50,6 +50,11 @@ export interface NasSyncOptions {
   commands?: Partial<SyncCommands>;
   /** Environment of the transport programs (default this process's). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The share processes of a mounted-share transport (see share-ops.ts): the Node program that
+   * runs them, and how long one may show no progress before it is stopped (default 10 min).
+   */
+  share?: { node?: string; stallMs?: number };
 }
 
 /** A published folder to push. */
@@ -576,8 +581,16 @@ export class NasSync {
     const { transport, config, equipment, job, signal } = step;
     if (transport.type === 'local') {
       const root = remoteRoot(transport);
-      const real = await realpath(root).catch(() => null);
-      if (real === null || !(await isDirectory(real))) return `the NAS folder ${root} is missing (is the share mounted?)`;
+      let probe: { real: string | null; directory: boolean; empty: boolean | null };
+      try {
+        probe = await runShareOp({ op: 'probe', path: root }, { ...this.#shareOptions(), signal });
+      } catch (error) {
+        signal.throwIfAborted();
+        if (!(error instanceof ShareOpError)) throw error;
+        return `the NAS folder ${root} does not answer: ${error.message}`;
+      }
+      const real = probe.real;
+      if (real === null || !probe.directory) return `the NAS folder ${root} is missing (is the share mounted?)`;
       const local = await realpath(equipmentDir(config, equipment.id) as string).catch(() => null);
       if (local !== null && (isInside(local, real) || isInside(real, local) || local === real)) {
         throw new JobFailure(
@@ -585,7 +598,7 @@ export class NasSync {
           `the NAS folder ${root} overlaps ${equipment.id}'s local folder ${local}; a run cannot be its own NAS copy`,
         );
       }
-      if ((await readdir(real)).length === 0 && job.state === 'cleanup_eligible') {
+      if (probe.empty === true && job.state === 'cleanup_eligible') {
         return `the NAS folder ${root} is empty (is the share mounted?)`;
       }
       return null;
@@ -646,13 +659,15 @@ export class NasSync {
         this.#logger.warn(`NAS sync: rsync is not installed, so the mounted share is written directly and no bandwidth limit applies`);
       }
       try {
-        await copyFolder(request.source, destination, { exclude: request.exclude, signal });
+        await runShareOp(
+          { op: 'copy', source: request.source, destination, exclude: [...request.exclude] },
+          { ...this.#shareOptions(), signal },
+        );
         return null;
       } catch (error) {
         signal.throwIfAborted();
-        const code = (error as NodeJS.ErrnoException).code;
-        const detail = `copying into ${destination} failed: ${describeError(error)}`;
-        return { kind: code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'auth' : 'network', detail };
+        if (!(error instanceof ShareOpError)) throw error;
+        return { kind: shareFailureKind(error), detail: `copying into ${destination} failed: ${error.message}` };
       }
     }
     const command = pushCommand(transport, request, this.#commands);
@@ -660,6 +675,28 @@ export class NasSync {
     if (outcome.exitCode === 0 && outcome.spawnError === null) return null;
     const kind = outcome.spawnError !== null ? 'transport_unavailable' : classifyFailure(transport, outcome.exitCode, outcome.stderr);
     return { kind, detail: describeOutcome(command, outcome) };
+  }
+
+  #shareOptions(): { node?: string; stallMs?: number; env?: NodeJS.ProcessEnv } {
+    const { share, env } = this.#options;
+    return {
+      ...(share?.node !== undefined ? { node: share.node } : {}),
+      ...(share?.stallMs !== undefined ? { stallMs: share.stallMs } : {}),
+      ...(env !== undefined ? { env } : {}),
+    };
+  }
+
+  // Whether the run and its copy on a mounted share are on one disk (the share side looked at by a share process).
+  async #sameDevice(runPath: string, nasPath: string, signal: AbortSignal): Promise<boolean> {
+    const local = await stat(runPath).catch(() => null);
+    if (local === null) return false;
+    try {
+      return (await runShareOp({ op: 'probe', path: nasPath }, { ...this.#shareOptions(), signal })).dev === local.dev;
+    } catch (error) {
+      signal.throwIfAborted();
+      if (!(error instanceof ShareOpError)) throw error;
+      return false;
+    }
   }
 
   // Looked up once per worker: whether the rsync program is on the transports' PATH.
@@ -855,7 +892,7 @@ export class NasSync {
     if (hold !== null) return this.#postpone(job, `not cleaned yet: ${hold.detail}`);
     const rootProblem = await this.#nasRootProblemOrPostpone(step);
     if (rootProblem !== null) return this.#postpone(job, `not cleaned yet: ${rootProblem}`);
-    if (transport.type === 'local' && (await sameDevice(job.run_path, remoteLocation(transport, target)))) {
+    if (transport.type === 'local' && (await this.#sameDevice(job.run_path, remoteLocation(transport, target), signal))) {
       return this.#postpone(job, `not cleaned: the NAS copy ${remoteLocation(transport, target)} is on the same disk as the run`);
     }
     const retain = config.nas_cleanup.retain_cache;
@@ -913,10 +950,19 @@ export class NasSync {
   ): Promise<{ digests: HashManifest } | { failure: { kind: SyncFailureKind; detail: string } }> {
     const command = remoteHashCommand(transport, target, this.#commands);
     if (command === null) {
-      // A mounted share: its files are hashed here; a missing folder is an empty NAS side.
+      // A mounted share: its files are hashed by a share process; a missing folder is an empty NAS side.
       const destination = remoteLocation(transport, target);
-      if (!(await exists(destination))) return { digests: new Map() };
-      return { digests: (await scanFolder(destination, { skip: skippedFolders(job), includeCache, signal })).digests };
+      try {
+        const answer = await runShareOp(
+          { op: 'hash', root: destination, skip: skippedFolders(job), includeCache },
+          { ...this.#shareOptions(), signal },
+        );
+        return { digests: new Map(answer.digests) };
+      } catch (error) {
+        signal.throwIfAborted();
+        if (!(error instanceof ShareOpError)) throw error;
+        return { failure: { kind: shareFailureKind(error), detail: `hashing ${destination} failed: ${error.message}` } };
+      }
     }
     const outcome = await this.#runTransport(command, signal, job);
     if (outcome.exitCode === 0 && outcome.spawnError === null) {
@@ -993,18 +1039,6 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then(
-    (info) => info.isDirectory(),
-    () => false,
-  );
-}
-
-async function sameDevice(a: string, b: string): Promise<boolean> {
-  const [left, right] = await Promise.all([stat(a).catch(() => null), stat(b).catch(() => null)]);
-  return left !== null && right !== null && left.dev === right.dev;
 }
 
 // Entries of a run that are neither files nor folders (symbolic links, sockets, devices).

@@ -12,6 +12,8 @@ export interface CommandOutcome {
   stderr: string;
   /** Set when the program could not be started at all (ENOENT: not installed). */
   spawnError: NodeJS.ErrnoException | null;
+  /** Set when it was killed for printing nothing for {@link RunCommandOptions.stallMs}. */
+  stalled?: boolean;
 }
 
 /** Options of {@link runCommand}. */
@@ -23,6 +25,11 @@ export interface RunCommandOptions {
   maxStdoutBytes?: number;
   /** Called with each chunk of stderr, for logs. */
   onStderr?: (chunk: string) => void;
+  /**
+   * Kills the program's process group when it prints nothing (stdout or stderr) for this long:
+   * a program stuck on a hung share or connection, which no signal of its own would end.
+   */
+  stallMs?: number;
 }
 
 /** stderr kept for classifying a failure and for the job's error detail. */
@@ -59,7 +66,19 @@ export function runCommand(command: Command, options: RunCommandOptions = {}): P
     };
     const onAbort = (): void => kill();
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    let stalled = false;
+    const stallTimer =
+      options.stallMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            stalled = true;
+            kill();
+          }, options.stallMs);
+    const alive = (): void => {
+      if (!stalled) stallTimer?.refresh();
+    };
     child.stdout.on('data', (chunk: Buffer) => {
+      alive();
       stdoutBytes += chunk.length;
       if (stdoutBytes > maxStdout) {
         if (!overflow) {
@@ -72,6 +91,7 @@ export function runCommand(command: Command, options: RunCommandOptions = {}): P
     });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
+      alive();
       options.onStderr?.(chunk);
       stderr = (stderr + chunk).slice(-STDERR_KEEP_BYTES);
     });
@@ -80,6 +100,7 @@ export function runCommand(command: Command, options: RunCommandOptions = {}): P
       if (settled) return;
       settled = true;
       if (killTimer) clearTimeout(killTimer);
+      if (stallTimer) clearTimeout(stallTimer);
       if (pid !== undefined) untrackGroup(pid);
       options.signal?.removeEventListener('abort', onAbort);
       resolve(outcome);
@@ -93,6 +114,7 @@ export function runCommand(command: Command, options: RunCommandOptions = {}): P
         stdout: Buffer.concat(stdout).toString('utf8'),
         stderr: stderr + note,
         spawnError: null,
+        ...(stalled ? { stalled } : {}),
       });
     });
   });
@@ -101,6 +123,7 @@ export function runCommand(command: Command, options: RunCommandOptions = {}): P
 /** A one-line account of how a program failed, for logs and a job's error detail. */
 export function describeOutcome(command: Command, outcome: CommandOutcome): string {
   if (outcome.spawnError) return `${command.file} could not be started: ${outcome.spawnError.message}`;
+  if (outcome.stalled) return `${command.file} made no progress for too long and was stopped (a hung share or connection?)`;
   const how = outcome.signal !== null ? `was stopped by ${outcome.signal}` : `exited ${outcome.exitCode}`;
   const said = lastLines(outcome.stderr, 3);
   return `${command.file} ${how}${said ? `: ${said}` : ''}`;

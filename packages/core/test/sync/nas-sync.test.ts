@@ -220,7 +220,7 @@ describe('NAS sync failures and retries (§7.1.5)', () => {
     expect(sync.job(job?.id ?? '')?.last_error_detail).toContain('could not be started');
   });
 
-  it('writes a mounted share in-process when rsync is not installed, metadata and all', async () => {
+  it('writes a mounted share through a share process when rsync is not installed, metadata and all', async () => {
     const run = await lab.run();
     const sync = await nasSync(lab.config(), { env: { ...process.env, PATH: join(lab.root, 'empty-bin') } });
     sync.start();
@@ -231,6 +231,19 @@ describe('NAS sync failures and retries (§7.1.5)', () => {
     expect(await readFile(join(copy, 'data', 'plate_01.csv'), 'utf8')).toBe('well,value\nA1,0.42\n');
     expect(await syncStatusOf(copy)).toBe('synced');
     expect((await readdir(copy)).filter((name) => name.includes('.exlab-copy'))).toEqual([]);
+  });
+
+  it('backs off when the mounted share hangs: the share process is stopped and the tray-side worker moves on', async () => {
+    const run = await lab.run();
+    // A share process that hangs as one on a dead NFS server would (it stops itself before doing anything).
+    const node = await lab.script('hanging-node', 'kill -STOP $$');
+    const sync = await nasSync(lab.config(), { share: { node, stallMs: 200 } });
+    sync.start();
+    const { job } = await sync.enqueue({ path: run });
+    await sync.whenIdle();
+    expect(sync.job(job?.id ?? '')).toMatchObject({ state: 'queued', attempts: 1, last_error: 'network' });
+    expect(sync.job(job?.id ?? '')?.last_error_detail).toContain('showed no progress');
+    expect(await syncStatusOf(run)).toBe('pending');
   });
 
   it('pushes again after a first hash mismatch and verifies; the mismatch stays on record', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { sha256File } from './manifest.js';
@@ -26,6 +26,7 @@ export async function copyFolder(
 ): Promise<FolderCopyReport> {
   const excluded = new Set(options.exclude ?? []);
   const entries = await readdir(source, { recursive: true, withFileTypes: true });
+  options.onBytes?.(0);
   const report: FolderCopyReport = { copied: 0, unchanged: 0 };
   for (const entry of entries) {
     if (!entry.isFile()) continue;
@@ -34,20 +35,25 @@ export async function copyFolder(
     if (excluded.has(rel.split(sep, 1)[0] ?? '')) continue;
     options.signal?.throwIfAborted();
     const to = join(destination, rel);
-    if (await sameContent(from, to, options.onBytes)) {
+    const original = await stat(from);
+    if (await sameContent(from, original.size, to, options)) {
       report.unchanged += 1;
+      options.onBytes?.(0);
       continue;
     }
     await mkdir(dirname(to), { recursive: true });
     const temporary = join(dirname(to), `.${entry.name}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
     try {
       await copyStreamed(from, temporary, options.signal, options.onBytes);
+      // As rsync -a and copyFile do: the copy keeps the file's permissions.
+      await chmod(temporary, original.mode & 0o7777);
       await rename(temporary, to);
     } catch (error) {
       await unlink(temporary).catch(() => undefined);
       throw error;
     }
     report.copied += 1;
+    options.onBytes?.(0);
   }
   return report;
 }
@@ -55,10 +61,15 @@ export async function copyFolder(
 /** Suffix of the temporary files a copy writes (never left behind on success). */
 const TEMP_SUFFIX = '.exlab-copy';
 
-async function sameContent(a: string, b: string, onBytes?: (count: number) => void): Promise<boolean> {
-  const [left, right] = await Promise.all([stat(a), stat(b).catch(() => null)]);
-  if (right === null || !right.isFile() || right.size !== left.size) return false;
-  const [x, y] = await Promise.all([sha256File(a, undefined, onBytes), sha256File(b, undefined, onBytes)]);
+async function sameContent(
+  from: string,
+  size: number,
+  to: string,
+  options: { signal?: AbortSignal; onBytes?: (count: number) => void },
+): Promise<boolean> {
+  const there = await stat(to).catch(() => null);
+  if (there === null || !there.isFile() || there.size !== size) return false;
+  const [x, y] = await Promise.all([sha256File(from, options.signal, options.onBytes), sha256File(to, options.signal, options.onBytes)]);
   return x === y;
 }
 

@@ -33,7 +33,7 @@ export interface ScanOptions {
   includeCache?: boolean;
   /** Stops the hashing between and inside files. */
   signal?: AbortSignal;
-  /** Called as bytes are read, with how many (for a progress signal). */
+  /** Called as bytes are read, with how many, and with 0 when the listing or a file is done (a progress signal). */
   onBytes?: (count: number) => void;
 }
 
@@ -57,6 +57,7 @@ export async function sha256File(path: string, signal?: AbortSignal, onBytes?: (
 export async function scanFolder(root: string, options: ScanOptions = {}): Promise<ScannedFolder> {
   const skipped = new Set([...(options.includeCache ? [] : [FILE_NAMES.cacheDir]), ...(options.skip ?? [])]);
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  options.onBytes?.(0);
   const files: string[] = [];
   const unsupported: string[] = [];
   for (const entry of entries) {
@@ -75,7 +76,9 @@ export async function scanFolder(root: string, options: ScanOptions = {}): Promi
       const absolute = join(root, ...file.split('/'));
       const info = await lstat(absolute);
       identities.set(file, { dev: info.dev, ino: info.ino, size: info.size, mtimeMs: info.mtimeMs });
-      return sha256File(absolute, options.signal, options.onBytes);
+      const digest = await sha256File(absolute, options.signal, options.onBytes);
+      options.onBytes?.(0);
+      return digest;
     }),
   );
   return { digests: new Map(files.map((file, index) => [file, digests[index] as string])), files: identities, unsupported };

@@ -583,7 +583,10 @@ export class NasSync {
       const root = remoteRoot(transport);
       let probe: { real: string | null; directory: boolean; empty: boolean | null };
       try {
-        probe = await runShareOp({ op: 'probe', path: root }, { ...this.#shareOptions(), signal });
+        probe = await runShareOp(
+          { op: 'probe', path: root, checkEmpty: job.state === 'cleanup_eligible' },
+          { ...this.#shareOptions(), signal },
+        );
       } catch (error) {
         signal.throwIfAborted();
         if (!(error instanceof ShareOpError)) throw error;
@@ -667,7 +670,7 @@ export class NasSync {
       } catch (error) {
         signal.throwIfAborted();
         if (!(error instanceof ShareOpError)) throw error;
-        return { kind: shareFailureKind(error), detail: `copying into ${destination} failed: ${error.message}` };
+        return { kind: shareFailureKind(error, 'copy'), detail: `copying into ${destination} failed: ${error.message}` };
       }
     }
     const command = pushCommand(transport, request, this.#commands);
@@ -686,16 +689,18 @@ export class NasSync {
     };
   }
 
-  // Whether the run and its copy on a mounted share are on one disk (the share side looked at by a share process).
-  async #sameDevice(runPath: string, nasPath: string, signal: AbortSignal): Promise<boolean> {
+  // Whether the run and its copy on a mounted share are on one disk (the share side looked at by a
+  // share process); null when that could not be found out.
+  async #sameDevice(runPath: string, nasPath: string, signal: AbortSignal): Promise<boolean | null> {
     const local = await stat(runPath).catch(() => null);
-    if (local === null) return false;
+    if (local === null) return null;
     try {
-      return (await runShareOp({ op: 'probe', path: nasPath }, { ...this.#shareOptions(), signal })).dev === local.dev;
+      const probe = await runShareOp({ op: 'probe', path: nasPath, checkEmpty: false }, { ...this.#shareOptions(), signal });
+      return probe.dev === null ? null : probe.dev === local.dev;
     } catch (error) {
       signal.throwIfAborted();
       if (!(error instanceof ShareOpError)) throw error;
-      return false;
+      return null;
     }
   }
 
@@ -892,8 +897,12 @@ export class NasSync {
     if (hold !== null) return this.#postpone(job, `not cleaned yet: ${hold.detail}`);
     const rootProblem = await this.#nasRootProblemOrPostpone(step);
     if (rootProblem !== null) return this.#postpone(job, `not cleaned yet: ${rootProblem}`);
-    if (transport.type === 'local' && (await this.#sameDevice(job.run_path, remoteLocation(transport, target), signal))) {
-      return this.#postpone(job, `not cleaned: the NAS copy ${remoteLocation(transport, target)} is on the same disk as the run`);
+    if (transport.type === 'local') {
+      const sameDisk = await this.#sameDevice(job.run_path, remoteLocation(transport, target), signal);
+      if (sameDisk === null)
+        return this.#postpone(job, `not cleaned yet: could not check which disk ${remoteLocation(transport, target)} is on`);
+      if (sameDisk)
+        return this.#postpone(job, `not cleaned: the NAS copy ${remoteLocation(transport, target)} is on the same disk as the run`);
     }
     const retain = config.nas_cleanup.retain_cache;
     if (!retain) {
@@ -961,7 +970,7 @@ export class NasSync {
       } catch (error) {
         signal.throwIfAborted();
         if (!(error instanceof ShareOpError)) throw error;
-        return { failure: { kind: shareFailureKind(error), detail: `hashing ${destination} failed: ${error.message}` } };
+        return { failure: { kind: shareFailureKind(error, 'hash'), detail: `hashing ${destination} failed: ${error.message}` } };
       }
     }
     const outcome = await this.#runTransport(command, signal, job);

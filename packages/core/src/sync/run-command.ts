@@ -58,15 +58,22 @@ export function runCommand(command: Command, options: RunCommandOptions = {}): P
     let stderr = '';
     let overflow = false;
     let killTimer: NodeJS.Timeout | undefined;
+    let stalled = false;
+    // TERM, KILL after a grace; one that still has not exited then (stuck in the kernel on a dead
+    // share, where not even KILL acts) is given up on, so nothing waits on it forever.
     const kill = (): void => {
-      if (pid === undefined) return;
+      if (pid === undefined || killTimer !== undefined) return;
+      if (stallTimer) clearTimeout(stallTimer);
       signalGroup(pid, 'SIGTERM');
-      killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+      killTimer = setTimeout(() => {
+        signalGroup(pid, 'SIGKILL');
+        killTimer = setTimeout(() => giveUp(), KILL_GRACE_MS);
+        killTimer.unref();
+      }, KILL_GRACE_MS);
       killTimer.unref();
     };
     const onAbort = (): void => kill();
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    let stalled = false;
     const stallTimer =
       options.stallMs === undefined
         ? undefined
@@ -75,7 +82,7 @@ export function runCommand(command: Command, options: RunCommandOptions = {}): P
             kill();
           }, options.stallMs);
     const alive = (): void => {
-      if (!stalled) stallTimer?.refresh();
+      if (killTimer === undefined) stallTimer?.refresh();
     };
     child.stdout.on('data', (chunk: Buffer) => {
       alive();
@@ -106,6 +113,15 @@ export function runCommand(command: Command, options: RunCommandOptions = {}): P
       resolve(outcome);
     };
     child.on('error', (error: NodeJS.ErrnoException) => finish({ exitCode: null, signal: null, stdout: '', stderr, spawnError: error }));
+    const giveUp = (): void =>
+      finish({
+        exitCode: null,
+        signal: 'SIGKILL',
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: `${stderr}\n(did not exit after SIGKILL; left behind)`,
+        spawnError: null,
+        ...(stalled ? { stalled } : {}),
+      });
     child.on('close', (code, signal) => {
       const note = overflow ? `\n(output over ${maxStdout} bytes; stopped)` : '';
       finish({

@@ -14,12 +14,18 @@ import { copyFolder } from './folder-copy.js';
 import { scanFolder } from './manifest.js';
 import { PROGRESS_TICK, ShareOpRequestSchema, type ShareOpAnswer, type ShareOpRequest } from './share-protocol.js';
 
-/** Bytes moved since the last progress tick. */
+/** Whether bytes moved (or a file or listing finished) since the last progress tick. */
 let moved = false;
 const onBytes = (): void => {
   moved = true;
 };
+// The tray stops a share process with SIGTERM: the copy then removes its temporary file first.
+const stopping = new AbortController();
+process.once('SIGTERM', () => stopping.abort(new Error('stopped by the tray')));
+const parentAtStart = process.ppid;
 setInterval(() => {
+  // A tray killed with -9 leaves this process alone in its own group: it stops too.
+  if (process.ppid !== parentAtStart) stopping.abort(new Error('the tray is gone'));
   if (!moved) return;
   moved = false;
   process.stderr.write(PROGRESS_TICK);
@@ -37,18 +43,23 @@ async function answer(request: ShareOpRequest): Promise<ShareOpAnswer> {
       );
       // A NAS folder that is not there holds no files: the comparison then finds every file missing.
       if (!exists) return { op: 'hash', digests: [] };
-      const scanned = await scanFolder(request.root, { skip: request.skip, includeCache: request.includeCache, onBytes });
+      const scanned = await scanFolder(request.root, {
+        skip: request.skip,
+        includeCache: request.includeCache,
+        onBytes,
+        signal: stopping.signal,
+      });
       return { op: 'hash', digests: [...scanned.digests] };
     }
     case 'copy': {
-      const report = await copyFolder(request.source, request.destination, { exclude: request.exclude, onBytes });
+      const report = await copyFolder(request.source, request.destination, { exclude: request.exclude, onBytes, signal: stopping.signal });
       return { op: 'copy', ...report };
     }
     case 'probe': {
       const real = await realpath(request.path).catch(() => null);
       const info = real === null ? null : await stat(real).catch(() => null);
       const directory = info?.isDirectory() === true;
-      const empty = directory && real !== null ? (await readdir(real)).length === 0 : null;
+      const empty = request.checkEmpty && directory && real !== null ? (await readdir(real)).length === 0 : null;
       return { op: 'probe', real, directory, empty, dev: info === null ? null : info.dev };
     }
   }

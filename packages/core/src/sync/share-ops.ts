@@ -28,7 +28,10 @@ export interface ShareOpOptions {
   stallMs?: number;
 }
 
-/** A share operation that failed: the OS error code (`ESTALLED` when it hung, `ESHARECHILD` when the process failed). */
+/**
+ * A share operation that failed: the OS error code, `ESTALLED` when it hung, `ESHARESPAWN` when
+ * the share process could not be started, `ESHARECHILD` when it died without an answer.
+ */
 export class ShareOpError extends Error {
   readonly code: string;
 
@@ -39,9 +42,15 @@ export class ShareOpError extends Error {
   }
 }
 
-/** What a failed share operation means for a sync job: a refused write is `auth`, the rest `network` (retried). */
-export function shareFailureKind(error: ShareOpError): SyncFailureKind {
-  return error.code === 'EACCES' || error.code === 'EPERM' || error.code === 'EROFS' ? 'auth' : 'network';
+/**
+ * What a failed share operation means for a sync job: a share process that cannot be started is
+ * `transport_unavailable`; a write the share refuses is `auth`; the rest is `network`, retried
+ * with back-off (a read refused while hashing too: an expired ticket of a Kerberos mount comes back).
+ */
+export function shareFailureKind(error: ShareOpError, op: ShareOpRequest['op']): SyncFailureKind {
+  if (error.code === 'ESHARESPAWN') return 'transport_unavailable';
+  if (op === 'copy' && (error.code === 'EACCES' || error.code === 'EPERM' || error.code === 'EROFS')) return 'auth';
+  return 'network';
 }
 
 /** The share process's script and the Node flags it needs: the built one, else the source through tsx. */
@@ -83,7 +92,7 @@ export async function runShareOp<R extends ShareOpRequest>(
       'ESTALLED',
       `${where} showed no progress for ${Math.round((options.stallMs ?? SHARE_STALL_MS) / 1000)} s (is the share hung?)`,
     );
-  if (outcome.spawnError) throw new ShareOpError('ESHARECHILD', describeOutcome(command, outcome));
+  if (outcome.spawnError) throw new ShareOpError('ESHARESPAWN', describeOutcome(command, outcome));
   const last = outcome.stdout.trim().split('\n').at(-1) ?? '';
   let parsed: unknown = null;
   try {

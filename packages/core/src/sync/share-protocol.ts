@@ -10,8 +10,8 @@ export const ShareOpRequestSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('hash'), root: z.string().min(1), skip: z.array(z.string()), includeCache: z.boolean() }),
   /** `copyFolder(source, destination, exclude)`: the push onto the share without rsync. */
   z.strictObject({ op: z.literal('copy'), source: z.string().min(1), destination: z.string().min(1), exclude: z.array(z.string()) }),
-  /** Where `path` really is, whether it is a folder, whether that folder is empty, and its device. */
-  z.strictObject({ op: z.literal('probe'), path: z.string().min(1) }),
+  /** Where `path` really is, whether it is a folder, whether that folder is empty (when asked), and its device. */
+  z.strictObject({ op: z.literal('probe'), path: z.string().min(1), checkEmpty: z.boolean() }),
 ]);
 /** One operation on a mounted NAS share. */
 export type ShareOpRequest = z.infer<typeof ShareOpRequestSchema>;

@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -72,10 +72,14 @@ describe('share operations run in a share process (mounted NAS share)', () => {
 
   it('probes a path: where it really is, whether it is an empty folder, and its device', async () => {
     await mkdir(join(root, 'empty'));
-    const probe = await runShareOp({ op: 'probe', path: join(root, 'empty') });
+    const probe = await runShareOp({ op: 'probe', path: join(root, 'empty'), checkEmpty: true });
     expect(probe).toEqual({ op: 'probe', real: join(root, 'empty'), directory: true, empty: true, dev: (await stat(root)).dev });
-    expect(await runShareOp({ op: 'probe', path: join(root, 'run', 'README.md') })).toMatchObject({ directory: false, empty: null });
-    expect(await runShareOp({ op: 'probe', path: join(root, 'absent') })).toEqual({
+    expect(await runShareOp({ op: 'probe', path: join(root, 'empty'), checkEmpty: false })).toMatchObject({ directory: true, empty: null });
+    expect(await runShareOp({ op: 'probe', path: join(root, 'run', 'README.md'), checkEmpty: true })).toMatchObject({
+      directory: false,
+      empty: null,
+    });
+    expect(await runShareOp({ op: 'probe', path: join(root, 'absent'), checkEmpty: true })).toEqual({
       op: 'probe',
       real: null,
       directory: false,
@@ -95,13 +99,20 @@ describe('share operations run in a share process (mounted NAS share)', () => {
     expect(error).toBeInstanceOf(ShareOpError);
     expect((error as ShareOpError).code).toBe('ENOTDIR');
     expect((error as ShareOpError).message).toContain('nas-file');
-    expect(shareFailureKind(error as ShareOpError)).toBe('network');
-    expect(shareFailureKind(new ShareOpError('EROFS', 'read-only file system'))).toBe('auth');
+    expect(shareFailureKind(error as ShareOpError, 'copy')).toBe('network');
+    expect(shareFailureKind(new ShareOpError('EROFS', 'read-only file system'), 'copy')).toBe('auth');
+    // A read refused while hashing is retried (a Kerberos ticket of the mount may come back).
+    expect(shareFailureKind(new ShareOpError('EACCES', 'permission denied'), 'hash')).toBe('network');
+    const missing = await runShareOp({ op: 'probe', path: root, checkEmpty: false }, { node: join(root, 'no-such-node') }).catch(
+      (e: unknown) => e,
+    );
+    expect((missing as ShareOpError).code).toBe('ESHARESPAWN');
+    expect(shareFailureKind(missing as ShareOpError, 'probe')).toBe('transport_unavailable');
   });
 
   it('stops a share process that shows no progress (a hung share) and says so', async () => {
     const { node, pidFile } = await hangingNode();
-    const error = await runShareOp({ op: 'hash', root: join(root, 'run'), skip: [], includeCache: false }, { node, stallMs: 300 }).catch(
+    const error = await runShareOp({ op: 'hash', root: join(root, 'run'), skip: [], includeCache: false }, { node, stallMs: 1_500 }).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ShareOpError);
@@ -113,7 +124,7 @@ describe('share operations run in a share process (mounted NAS share)', () => {
   it('stops the share process when aborted', async () => {
     const { node, pidFile } = await hangingNode();
     const controller = new AbortController();
-    const running = runShareOp({ op: 'probe', path: root }, { node, signal: controller.signal });
+    const running = runShareOp({ op: 'probe', path: root, checkEmpty: true }, { node, signal: controller.signal });
     for (;;) {
       const pid = await readFile(pidFile, 'utf8').catch(() => '');
       if (pid.trim() !== '') break;
@@ -122,5 +133,36 @@ describe('share operations run in a share process (mounted NAS share)', () => {
     controller.abort(new Error('stopping'));
     await expect(running).rejects.toThrow('stopping');
     expect(alive(Number((await readFile(pidFile, 'utf8')).trim()))).toBe(false);
+  });
+  it('keeps the permissions of the files it copies', async () => {
+    await chmod(join(root, 'run', 'README.md'), 0o750);
+    const destination = join(root, 'nas', 'run');
+    await runShareOp({ op: 'copy', source: join(root, 'run'), destination, exclude: [] });
+    expect((await stat(join(destination, 'README.md'))).mode & 0o777).toBe(0o750);
+  });
+
+  it('removes its temporary file when stopped in the middle of a copy', async () => {
+    // A 2 GiB sparse file: reading it costs no disk, and its copy takes long enough to be stopped half-way.
+    const source = join(root, 'endless');
+    await mkdir(source);
+    await writeFile(join(source, 'big.bin'), '');
+    await truncate(join(source, 'big.bin'), 2 * 1024 ** 3);
+    const destination = join(root, 'nas', 'endless');
+    const controller = new AbortController();
+    const copying = runShareOp({ op: 'copy', source, destination, exclude: [] }, { signal: controller.signal });
+    try {
+      // The temporary file appears and grows: the copy is under way.
+      for (;;) {
+        const names = await readdir(destination).catch(() => [] as string[]);
+        const partial = names.find((name) => name.endsWith('.exlab-copy'));
+        if (partial !== undefined && (await stat(join(destination, partial))).size > 0) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      controller.abort(new Error('quit'));
+      await expect(copying).rejects.toThrow('quit');
+      expect(await readdir(destination)).toEqual([]);
+    } finally {
+      await rm(destination, { recursive: true, force: true });
+    }
   });
 });

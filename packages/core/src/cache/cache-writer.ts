@@ -238,7 +238,8 @@ export class CacheWriter {
           configured_local_root: equipment.configuredLocalRoot,
           configured_nas_root: equipment.configuredNasRoot,
           first_seen_at: previous?.first_seen_at ?? formatUtcTimestamp(now),
-          last_modified_at: formatUtcTimestamp(now),
+          // Never backwards: concurrent creations finish in any order, and the record keeps the newest.
+          last_modified_at: latestTimestamp(previous?.last_modified_at, formatUtcTimestamp(now)),
         },
         EquipmentJsonSchema,
       );
@@ -403,4 +404,9 @@ function checkedExpiry(expiresAt: string | Date | null | undefined, now: Date): 
     });
   }
   return formatUtcTimestamp(expiry);
+}
+
+/** The later of two UTC timestamps of the `YYYY-MM-DDTHH:MM:SSZ` form (which sort as strings); `next` when there is no previous one. */
+function latestTimestamp(previous: string | undefined, next: string): string {
+  return previous !== undefined && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(previous) && previous > next ? previous : next;
 }

@@ -88,6 +88,13 @@ describe('CacheWriter.writeEquipmentJson', () => {
     });
   });
 
+  it('never moves last_modified_at backwards when an older write lands after a newer one', async () => {
+    await writer.writeEquipmentJson(dir, CONFOCAL, LATER);
+    const record = await writer.writeEquipmentJson(dir, { ...CONFOCAL, label: 'Confocal (renamed)' }, FIRST);
+    expect(record).toMatchObject({ label: 'Confocal (renamed)', last_modified_at: '2026-04-17T14:32:59Z' });
+    expect(await readEquipmentJson(dir)).toMatchObject({ last_modified_at: '2026-04-17T14:32:59Z' });
+  });
+
   it('defaults now to the writer clock', async () => {
     const record = await new CacheWriter({ clock: () => LATER }).writeEquipmentJson(dir, CONFOCAL);
     expect(record.last_modified_at).toBe('2026-04-17T14:32:59Z');

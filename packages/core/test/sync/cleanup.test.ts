@@ -1,10 +1,10 @@
 import { access, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { CacheWriter } from '../../src/cache/index.js';
 import type { Config, ValidationOverride } from '../../src/schemas/index.js';
-import { cleanupHold, NasSync, removeVerifiedFiles, scanFolder } from '../../src/sync/index.js';
-import { EQUIPMENT, ManualClock, SyncLab, syncStatusOf } from './support.js';
+import { cleanupHold, removeVerifiedFiles, scanFolder, type NasSync } from '../../src/sync/index.js';
+import { EQUIPMENT, SyncLab, syncStatusOf, syncTestBed, type ManualClock } from './support.js';
 
 const settings = { enabled: true, min_verify_passes: 2, min_age_hours: 24, retain_cache: true };
 const now = new Date('2026-03-03T12:00:00Z');
@@ -32,26 +32,17 @@ describe('cleanup interlocks (§7.1.6, S8)', () => {
   });
 });
 
+const bed = syncTestBed({ otherDisk: true });
 let lab: SyncLab;
 let clock: ManualClock;
-const open: NasSync[] = [];
 
-beforeEach(async () => {
-  lab = await SyncLab.create({ otherDisk: true });
-  clock = new ManualClock();
+beforeEach(() => {
+  ({ lab, clock } = bed);
 });
 
-afterEach(async () => {
-  for (const sync of open.splice(0)) await sync.stop();
-  await lab.cleanup();
-});
-
-async function nasSync(cleanup: Partial<Config['nas_cleanup']>): Promise<NasSync> {
+function nasSync(cleanup: Partial<Config['nas_cleanup']>): Promise<NasSync> {
   const config = lab.config({ extra: { nas_cleanup: { ...settings, min_verify_passes: 1, min_age_hours: 0, ...cleanup } } });
-  const sync = await NasSync.open({ queuePath: lab.queuePath, getConfig: () => config, clock: clock.now, timers: clock.timers });
-  open.push(sync);
-  sync.start();
-  return sync;
+  return bed.open(config, { start: true });
 }
 
 const exists = (path: string): Promise<boolean> =>
@@ -120,10 +111,8 @@ describe('the cleanup reaper (§7.1.6, §7.1.10)', () => {
     // The share is unmounted before cleanup is turned on.
     await rm(lab.nas, { recursive: true });
     const config = lab.config({ extra: { nas_cleanup: { ...settings, min_verify_passes: 1, min_age_hours: 0 } } });
-    const later = await NasSync.open({ queuePath: lab.queuePath, getConfig: () => config, clock: clock.now, timers: clock.timers });
-    await sync.stop();
-    open.splice(0, 1, later);
-    later.start();
+    await bed.close(sync);
+    const later = await bed.open(config, { start: true });
     await later.whenIdle();
     expect(later.status(run)).toBe('cleanup_eligible');
     expect(await exists(join(run, 'notes.txt'))).toBe(true);
@@ -137,11 +126,8 @@ describe('the cleanup reaper (§7.1.6, §7.1.10)', () => {
     await sync.whenIdle();
     await writeFile(join(run, 'notes.txt'), 'baseline, then more notes\n');
     const config = lab.config({ extra: { nas_cleanup: { ...settings, min_verify_passes: 1, min_age_hours: 0 } } });
-    await sync.stop();
-    open.splice(0, 1);
-    const later = await NasSync.open({ queuePath: lab.queuePath, getConfig: () => config, clock: clock.now, timers: clock.timers });
-    open.push(later);
-    later.start();
+    await bed.close(sync);
+    const later = await bed.open(config, { start: true });
     await later.whenIdle();
     expect(later.job(job?.id ?? '')).toMatchObject({ state: 'failed', last_error: 'hash_mismatch' });
     expect(later.job(job?.id ?? '')?.last_error_detail).toContain('nothing was deleted');
@@ -183,16 +169,7 @@ describe('the cleanup reaper never loses data', () => {
       transport: { type: 'rclone', rclone_remote: 'lab-nas', rclone_remote_path: lab.nas },
       extra: { nas_cleanup: { ...settings, min_verify_passes: 1, min_age_hours: 1 } },
     });
-    const sync = await NasSync.open({
-      queuePath: lab.queuePath,
-      getConfig: () => config,
-      clock: clock.now,
-      timers: clock.timers,
-      env,
-      commands: { rclone },
-    });
-    open.push(sync);
-    sync.start();
+    const sync = await bed.open(config, { env, commands: { rclone }, start: true });
     const { job } = await sync.enqueue({ path: run });
     await sync.whenIdle();
     expect(sync.job(job?.id ?? '')?.state).toBe('verified');
@@ -226,9 +203,7 @@ describe('the cleanup reaper never loses data', () => {
       transport: { type: 'local', path: join(lab.root, 'nas-link') },
       extra: { nas_cleanup: { ...settings, min_verify_passes: 1, min_age_hours: 0 } },
     });
-    const sync = await NasSync.open({ queuePath: lab.queuePath, getConfig: () => config, clock: clock.now, timers: clock.timers });
-    open.push(sync);
-    sync.start();
+    const sync = await bed.open(config, { start: true });
     const { job } = await sync.enqueue({ path: run });
     await sync.whenIdle();
     expect(sync.job(job?.id ?? '')).toMatchObject({ state: 'failed', last_error: 'nas_root_invalid' });
@@ -249,18 +224,17 @@ describe('the cleanup reaper never loses data', () => {
 
   it('keeps a run whose NAS copy is on the same disk', async () => {
     const sameDisk = await SyncLab.create();
+    let sync: NasSync | undefined;
     try {
       const run = await sameDisk.run();
       const config = sameDisk.config({ extra: { nas_cleanup: { ...settings, min_verify_passes: 1, min_age_hours: 0 } } });
-      const sync = await NasSync.open({ queuePath: sameDisk.queuePath, getConfig: () => config, clock: clock.now, timers: clock.timers });
-      open.push(sync);
-      sync.start();
+      sync = await bed.open(config, { queuePath: sameDisk.queuePath, start: true });
       await sync.enqueue({ path: run });
       await sync.whenIdle();
       expect(sync.status(run)).toBe('cleanup_eligible');
       expect(await readFile(join(run, 'notes.txt'), 'utf8')).toBe('baseline\n');
     } finally {
-      for (const sync of open.splice(0)) await sync.stop();
+      if (sync) await bed.close(sync);
       await sameDisk.cleanup();
     }
   });
@@ -273,15 +247,7 @@ describe('the cleanup reaper never loses data', () => {
       `for last; do :; done\ncase "$last" in */.exlab-wizard/) echo "rsync: connection unexpectedly closed" >&2; exit 30;; esac\nexec rsync "$@"`,
     );
     const config = lab.config({ extra: { nas_cleanup: { ...settings, min_verify_passes: 1, min_age_hours: 0, retain_cache: false } } });
-    const sync = await NasSync.open({
-      queuePath: lab.queuePath,
-      getConfig: () => config,
-      clock: clock.now,
-      timers: clock.timers,
-      commands: { rsync },
-    });
-    open.push(sync);
-    sync.start();
+    const sync = await bed.open(config, { commands: { rsync }, start: true });
     const { job } = await sync.enqueue({ path: run });
     await sync.whenIdle();
     expect(sync.job(job?.id ?? '')?.state).toBe('cleanup_eligible');

@@ -1,32 +1,21 @@
 import { access, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { CacheWriter } from '../../src/cache/index.js';
 import type { Config } from '../../src/schemas/index.js';
-import { NasSync, parseChecksums, sha256File, type NasSyncOptions } from '../../src/sync/index.js';
-import { EQUIPMENT, ManualClock, RUN_LEAF, SyncLab, syncStatusOf } from './support.js';
+import { parseChecksums, sha256File, type NasSync, type NasSyncOptions } from '../../src/sync/index.js';
+import { EQUIPMENT, RUN_LEAF, syncStatusOf, syncTestBed, type ManualClock, type SyncLab } from './support.js';
 
+const bed = syncTestBed();
 let lab: SyncLab;
 let clock: ManualClock;
-const open: NasSync[] = [];
 
-beforeEach(async () => {
-  lab = await SyncLab.create();
-  clock = new ManualClock();
+beforeEach(() => {
+  ({ lab, clock } = bed);
 });
 
-afterEach(async () => {
-  for (const sync of open.splice(0)) await sync.stop();
-  await lab.cleanup();
-});
-
-async function nasSync(config: Config | (() => Config), options: Partial<NasSyncOptions> = {}): Promise<NasSync> {
-  const getConfig = typeof config === 'function' ? config : () => config;
-  const sync = await NasSync.open({ queuePath: lab.queuePath, getConfig, clock: clock.now, timers: clock.timers, ...options });
-  open.push(sync);
-  return sync;
-}
+const nasSync = (config: Config | (() => Config), options: Partial<NasSyncOptions> = {}): Promise<NasSync> => bed.open(config, options);
 
 const exists = (path: string): Promise<boolean> =>
   access(path).then(
@@ -158,8 +147,7 @@ describe('NAS sync to a mounted share with the real rsync (§7.1)', () => {
     await first.enqueue({ path: run });
     while (!(await exists(started))) await new Promise((resolve) => setImmediate(resolve));
     expect(first.stats()).toMatchObject({ in_flight: 1, queue_depth: 0 });
-    await first.stop(0);
-    open.splice(open.indexOf(first), 1);
+    await bed.close(first);
 
     const second = await nasSync(config, { commands: { rsync: slow }, env });
     expect(second.status(run)).toBe('queued');

@@ -3,22 +3,14 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { NasSync } from '../../src/sync/index.js';
-import { canRunSshd, ManualClock, startSshd, SyncLab, syncStatusOf, type LoopbackSshd } from './support.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { canRunSshd, startSshd, syncStatusOf, syncTestBed, type LoopbackSshd, type SyncLab } from './support.js';
 
+const bed = syncTestBed();
 let lab: SyncLab;
-let clock: ManualClock;
-const open: NasSync[] = [];
 
-beforeEach(async () => {
-  lab = await SyncLab.create();
-  clock = new ManualClock();
-});
-
-afterEach(async () => {
-  for (const sync of open.splice(0)) await sync.stop();
-  await lab.cleanup();
+beforeEach(() => {
+  ({ lab } = bed);
 });
 
 describe('rclone transport with a local remote', () => {
@@ -27,14 +19,7 @@ describe('rclone transport with a local remote', () => {
     const rcloneConfig = join(lab.root, 'rclone.conf');
     await writeFile(rcloneConfig, '[lab-nas]\ntype = local\n');
     const config = lab.config({ transport: { type: 'rclone', rclone_remote: 'lab-nas', rclone_remote_path: lab.nas } });
-    const sync = await NasSync.open({
-      queuePath: lab.queuePath,
-      getConfig: () => config,
-      clock: clock.now,
-      timers: clock.timers,
-      env: { ...process.env, RCLONE_CONFIG: rcloneConfig },
-    });
-    open.push(sync);
+    const sync = await bed.open(config, { env: { ...process.env, RCLONE_CONFIG: rcloneConfig } });
     sync.start();
     const { job } = await sync.enqueue({ path: run });
     await sync.whenIdle();
@@ -63,14 +48,7 @@ describe.runIf(await canRunSshd())('rsync over ssh to a real sshd on loopback', 
     const config = lab.config({
       transport: { type: 'rsync_ssh', ssh_target: `${sshd.user}@127.0.0.1`, ssh_key_path: sshd.clientKey, remote_path: lab.nas },
     });
-    const sync = await NasSync.open({
-      queuePath: lab.queuePath,
-      getConfig: () => config,
-      clock: clock.now,
-      timers: clock.timers,
-      commands: { sshOptions: sshd.sshOptions },
-    });
-    open.push(sync);
+    const sync = await bed.open(config, { commands: { sshOptions: sshd.sshOptions } });
     sync.start();
     const { job } = await sync.enqueue({ path: run });
     await sync.whenIdle();
@@ -89,14 +67,7 @@ describe.runIf(await canRunSshd())('rsync over ssh to a real sshd on loopback', 
         remote_path: lab.nas,
       },
     });
-    const sync = await NasSync.open({
-      queuePath: lab.queuePath,
-      getConfig: () => config,
-      clock: clock.now,
-      timers: clock.timers,
-      commands: { sshOptions: sshd.sshOptions },
-    });
-    open.push(sync);
+    const sync = await bed.open(config, { commands: { sshOptions: sshd.sshOptions } });
     sync.start();
     const { job } = await sync.enqueue({ path: run });
     await sync.whenIdle();

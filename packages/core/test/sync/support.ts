@@ -6,7 +6,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import type { ConfigInput, Config, NasTransport } from '../../src/schemas/index.js';
-import type { SyncTimers } from '../../src/sync/index.js';
+import { afterEach, beforeEach } from 'vitest';
+import { NasSync, type NasSyncOptions, type SyncTimers } from '../../src/sync/index.js';
 import { LabTree, readmeText } from '../validator/lab-tree.js';
 
 export const EQUIPMENT = 'CONFOCAL_01';
@@ -222,4 +223,50 @@ function stopChild(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
+}
+
+/** A test file's lab, hand-set clock and open queues: a fresh lab before each test, every queue stopped and the lab removed after it. */
+export interface SyncTestBed {
+  readonly lab: SyncLab;
+  readonly clock: ManualClock;
+  /** Opens a NasSync on the lab's queue with the test clock (stopped after the test); `start` also starts its worker. */
+  open(config: Config | (() => Config), options?: Partial<NasSyncOptions> & { start?: boolean }): Promise<NasSync>;
+  /** Stops a queue opened by {@link open} before the test ends (a restart of the tray, say). */
+  close(sync: NasSync): Promise<void>;
+}
+
+/** Registers the hooks of a {@link SyncTestBed} in the calling test file. */
+export function syncTestBed(labOptions: { otherDisk?: boolean } = {}): SyncTestBed {
+  let lab: SyncLab | undefined;
+  let clock = new ManualClock();
+  const opened: NasSync[] = [];
+  beforeEach(async () => {
+    lab = await SyncLab.create(labOptions);
+    clock = new ManualClock();
+  });
+  afterEach(async () => {
+    for (const sync of opened.splice(0)) await sync.stop();
+    await lab?.cleanup();
+  });
+  return {
+    get lab(): SyncLab {
+      if (lab === undefined) throw new Error('the sync lab exists only inside a test');
+      return lab;
+    },
+    get clock(): ManualClock {
+      return clock;
+    },
+    async open(config, options = {}) {
+      const { start = false, ...rest } = options;
+      const getConfig = typeof config === 'function' ? config : () => config;
+      const sync = await NasSync.open({ queuePath: this.lab.queuePath, getConfig, clock: clock.now, timers: clock.timers, ...rest });
+      opened.push(sync);
+      if (start) sync.start();
+      return sync;
+    },
+    async close(sync) {
+      opened.splice(opened.indexOf(sync), 1);
+      await sync.stop(0);
+    },
+  };
 }

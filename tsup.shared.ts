@@ -1,6 +1,44 @@
 import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
+
+type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];
+
+const BUILTIN_NAMES = new Set(builtinModules.flatMap((name) => (name.startsWith('node:') ? [name] : [name, `node:${name}`])));
+const BUILTIN_NAMESPACE = 'exlab-builtin';
+
+/** The ES module read in place of the builtin `name`: each export a pure read, so esbuild keeps only those imported. */
+function builtinShim(name: string): string {
+  const lines = [
+    `const m = /* @__PURE__ */ process.getBuiltinModule(${JSON.stringify(name)});`,
+    'const get = (key) => m[key];',
+    'export default m;',
+  ];
+  for (const key of Object.keys(process.getBuiltinModule(name) as object)) {
+    if (/^[A-Za-z_$][\w$]*$/.test(key) && key !== 'default')
+      lines.push(`export const ${key} = /* @__PURE__ */ get(${JSON.stringify(key)});`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Static `import`s of Node's built-in modules in a program, read through
+ * `process.getBuiltinModule` (Node 22.3+). An ESM import of a builtin makes Node build its ES
+ * facade, which reads every export at once and so runs the lazy getters behind them
+ * (`fs.ReadStream` loads the streams, for one): several milliseconds of every start for nothing.
+ * Through this shim a program reads only the exports it imports, once per bundle. `require` and
+ * dynamic `import()` of builtins are left to Node.
+ */
+const builtinsOnUse: EsbuildPlugin = {
+  name: 'exlab-builtins-on-use',
+  setup(build) {
+    build.onResolve({ filter: /^[a-z_:/]+$/ }, (args) =>
+      args.kind === 'import-statement' && BUILTIN_NAMES.has(args.path) ? { path: args.path, namespace: BUILTIN_NAMESPACE } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: BUILTIN_NAMESPACE }, (args) => ({ contents: builtinShim(args.path), loader: 'js' }));
+  },
+};
 
 type ExportTarget = string | null | { '@exlab/source'?: string };
 
@@ -43,7 +81,8 @@ export interface ProgramBuildOptions {
  * the workspace sources and their npm dependencies, split only at dynamic imports, so starting
  * the program reads a few files instead of several hundred, and esbuild drops what it never uses
  * (most zod schemas, for one). Runs after {@link packageBuild} (which cleans `dist`) and leaves
- * its output beside it. `require` and `__dirname` are defined for the CommonJS dependencies.
+ * its output beside it. `require` and `__dirname` are defined for the CommonJS dependencies, and static imports of
+ * Node's builtins are read on use ({@link builtinsOnUse}).
  */
 export function programBuild(options: ProgramBuildOptions = {}): Options {
   const external = options.external ?? [];
@@ -59,7 +98,8 @@ export function programBuild(options: ProgramBuildOptions = {}): Options {
     shims: true,
     external: [...external],
     noExternal: [new RegExp(`^(?!(${external.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})(/|$))`)],
-    banner: { js: "import { createRequire as __programRequire } from 'node:module';\nconst require = __programRequire(import.meta.url);" },
+    banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
+    esbuildPlugins: [builtinsOnUse],
     // As in packageBuild: node:sqlite exists only with its prefix.
     removeNodeProtocol: false,
     esbuildOptions(esbuild) {

@@ -128,7 +128,7 @@ export async function launchDetached(options: LaunchOptions): Promise<LaunchedRu
   const [program, ...args] = options.cmd;
   if (program === undefined) throw new ExLabError('validation_failed', 'A detached run needs a command.', { field: 'cmd' });
   if (options.maxLive !== undefined) {
-    const live = await countLiveRunsOf(options.runsDir, options.slug);
+    const live = await countLiveRunsOf(options.runsDir, options.slug, { finalize: false });
     if (live >= options.maxLive)
       throw new ExLabError('run_limit_reached', `${live} "${options.slug}" run(s) already live (limit ${options.maxLive}).`, {
         details: { slug: options.slug, live, max_live: options.maxLive },
@@ -211,19 +211,28 @@ export async function readRunStatus(runDir: string): Promise<RunStatus | null> {
  * recorded as ended, D4). A status that does not say `running` is decided from the raw file,
  * without loading the status schema: whatever else it holds, it is not a live run.
  */
-async function isLiveRun(runDir: string, options: { now?: () => Date }): Promise<boolean> {
+/**
+ * Whether a run is live. `finalize` reconciles a run recorded as running whose process is gone
+ * (D4); without it such a run is only not counted, and the next cleanup (D6) records its end, so
+ * a launch past stopped runs (the common `exlab start`) needs no schema.
+ */
+async function isLiveRun(runDir: string, options: { now?: () => Date; finalize: boolean }): Promise<boolean> {
   const text = await readFile(join(runDir, FILE_NAMES.runStatus), 'utf8').catch(() => null);
   if (text === null) return false;
+  let raw: { state?: unknown; pid?: unknown; pid_start?: unknown } | null;
   try {
-    if ((JSON.parse(text) as { state?: unknown } | null)?.state !== 'running') return false;
+    raw = JSON.parse(text) as typeof raw;
   } catch {
     return false;
   }
+  if (raw?.state !== 'running') return false;
+  const recorded = typeof raw.pid === 'number' && (typeof raw.pid_start === 'string' || raw.pid_start === null);
+  if (!options.finalize && recorded && !(await isProcessAlive(raw.pid as number, raw.pid_start as string | null))) return false;
   return (await refreshRunStatus(runDir, options))?.state === 'running';
 }
 
 /** Number of live runs of `slug` (D3 `max_live`), checking every run dir at once. */
-async function countLiveRunsOf(runsDir: string, slug: string, options: { now?: () => Date } = {}): Promise<number> {
+async function countLiveRunsOf(runsDir: string, slug: string, options: { now?: () => Date; finalize: boolean }): Promise<number> {
   const live = await Promise.all((await listRunDirs(runsDir, slug)).map((dir) => isLiveRun(dir, options)));
   return live.filter(Boolean).length;
 }
@@ -287,7 +296,7 @@ export async function newestRunDir(runsDir: string, slug: string): Promise<strin
 export async function countLiveRuns(runsDir: string, options: { now?: () => Date } = {}): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const slug of await readdir(runsDir).catch(() => [] as string[])) {
-    const live = await countLiveRunsOf(runsDir, slug, options);
+    const live = await countLiveRunsOf(runsDir, slug, { ...options, finalize: true });
     if (live > 0) counts[slug] = live;
   }
   return counts;

@@ -70,6 +70,33 @@ async function waitForText(path: string, text: string): Promise<void> {
   }
 }
 
+/** A run dir whose status.json says running, for a process that has exited. */
+async function writeDeadRun(runId: string): Promise<string> {
+  const dead = join(runsDir, 'job', runId);
+  await mkdir(dead, { recursive: true });
+  const gone = spawnSleeper();
+  const gonePid = pidOf(gone);
+  const goneToken = await readProcessStartToken(gonePid);
+  gone.kill('SIGKILL');
+  await new Promise((resolve) => gone.once('exit', resolve));
+  const deadStatus: RunStatus = {
+    run_id: runId,
+    slug: 'job',
+    state: 'running',
+    pid: gonePid,
+    pid_start: goneToken,
+    cmd: ['sleep', '60'],
+    description: '',
+    launch_time: '2026-01-01T00:00:00Z',
+    observed_end_time: null,
+    ttl_seconds: 86_400,
+    max_runtime_seconds: null,
+    env_update_keys: [],
+  };
+  await writeFile(join(dead, 'status.json'), JSON.stringify(deadStatus));
+  return dead;
+}
+
 describe('launchDetached', () => {
   it('creates <runs>/<slug>/<slug>-<stamp>-<hex>/ with status.json holding every D2 field', async () => {
     const run = await launch('ok', {
@@ -193,33 +220,22 @@ describe('killRun and countLiveRuns', () => {
     const unreadable = join(runsDir, 'job', 'job-20260101T000000-0001');
     await mkdir(unreadable, { recursive: true });
     await writeFile(join(unreadable, 'status.json'), '{"state": "running", "pid": "not a pid"');
-    const dead = join(runsDir, 'job', 'job-20260101T000000-0002');
-    await mkdir(dead, { recursive: true });
-    const gone = spawnSleeper();
-    const gonePid = pidOf(gone);
-    const goneToken = await readProcessStartToken(gonePid);
-    gone.kill('SIGKILL');
-    await new Promise((resolve) => gone.once('exit', resolve));
-    const deadStatus: RunStatus = {
-      run_id: 'job-20260101T000000-0002',
-      slug: 'job',
-      state: 'running',
-      pid: gonePid,
-      pid_start: goneToken,
-      cmd: ['sleep', '60'],
-      description: '',
-      launch_time: '2026-01-01T00:00:00Z',
-      observed_end_time: null,
-      ttl_seconds: 86_400,
-      max_runtime_seconds: null,
-      env_update_keys: [],
-    };
-    await writeFile(join(dead, 'status.json'), JSON.stringify(deadStatus));
+    const dead = await writeDeadRun('job-20260101T000000-0002');
     expect(await countLiveRuns(runsDir)).toEqual({});
     expect((await readRunStatus(dead))?.state).toBe('died');
     const live = await launch('sleep', { maxLive: 1 });
     await waitForText(join(live.runDir, 'stdout.log'), 'ready');
     expect(await countLiveRuns(runsDir)).toEqual({ job: 1 });
+  });
+
+  it('launches past a run recorded as running whose process is gone, leaving its end for the cleanup to record', async () => {
+    const dead = await writeDeadRun('job-20260101T000000-0003');
+    const live = await launch('sleep', { maxLive: 1 });
+    expect(await listRunDirs(runsDir, 'job')).toEqual([dead, live.runDir]);
+    expect(JSON.parse(await readFile(join(dead, 'status.json'), 'utf8'))).toMatchObject({ state: 'running', observed_end_time: null });
+    await cleanupRuns(runsDir);
+    expect((await readRunStatus(dead))?.state).toBe('died');
+    expect((await readRunStatus(live.runDir))?.state).toBe('running');
   });
 });
 

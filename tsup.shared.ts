@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 
 type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];
@@ -70,6 +70,43 @@ export function packageBuild(packageDir: string, extra: Record<string, string> =
   }) as Options;
 }
 
+/**
+ * Fastify's default schema compilers (ajv, fast-json-stringify: about a fifth of the tray's
+ * bundle), left out of the programs. Fastify requires them only for an app built without
+ * `schemaController.compilersFactory`, and every app of `@exlab/server` is built with the zod
+ * factories; an app built without them gets this error instead of a silent ajv.
+ */
+const withoutDefaultSchemaCompilers: EsbuildPlugin = {
+  name: 'exlab-without-default-schema-compilers',
+  setup(build) {
+    build.onResolve({ filter: /^@fastify\/(ajv-compiler|fast-json-stringify-compiler)$/ }, (args) => ({
+      path: args.path,
+      namespace: 'exlab-absent',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'exlab-absent' }, (args) => ({
+      contents: `module.exports = () => { throw new Error(${JSON.stringify(
+        `${args.path} is not bundled in this program: build Fastify with schemaController.compilersFactory (ZOD_COMPILERS of @exlab/server).`,
+      )}); };`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * zod's message locales trimmed to English, the only one the app speaks: the other forty-odd are
+ * reachable only through `z.locales`, which esbuild cannot shake, and are about half of zod's size.
+ */
+const zodEnglishOnly: EsbuildPlugin = {
+  name: 'exlab-zod-english-only',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 /** Options of {@link programBuild}. */
 export interface ProgramBuildOptions {
   /** Packages left to Node's resolver at run time: those that find files beside their own modules. */
@@ -99,7 +136,7 @@ export function programBuild(options: ProgramBuildOptions = {}): Options {
     external: [...external],
     noExternal: [new RegExp(`^(?!(${external.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})(/|$))`)],
     banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
-    esbuildPlugins: [builtinsOnUse],
+    esbuildPlugins: [builtinsOnUse, withoutDefaultSchemaCompilers, zodEnglishOnly],
     // As in packageBuild: node:sqlite exists only with its prefix.
     removeNodeProtocol: false,
     esbuildOptions(esbuild) {

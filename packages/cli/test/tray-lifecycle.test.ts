@@ -73,6 +73,24 @@ describe('exlab start --foreground --headless', () => {
     expect(JSON.parse(evil.body)).toMatchObject({ error: { code: 'forbidden_host' } });
   });
 
+  it('serves the API docs and refuses a bad request body with the 422 naming the field, as built (zod compilers, English messages)', async () => {
+    const tray = await foreground();
+    const auth = { authorization: `Bearer ${tray.info.token}` };
+    // The docs are a Fastify app of their own, built on the first request: it must not need ajv.
+    const docs = await fetch(`http://127.0.0.1:${tray.info.port}/api/v1/docs`, { headers: auth });
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toMatch(/swagger/i);
+    const response = await fetch(`http://127.0.0.1:${tray.info.port}/api/v1/sessions`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'run', equipment_id: 42 }),
+    });
+    expect(response.status).toBe(422);
+    const body = (await response.json()) as { error: { code: string; field?: string; message: string } };
+    expect(body.error.code).toBe('validation_failed');
+    expect(body.error.message).toMatch(/expected|required|invalid/i);
+  });
+
   it('writes nothing outside HOME and the state dir', async () => {
     const tray = await foreground();
     await get(tray.info.port, '/api/v1/health', { authorization: `Bearer ${tray.info.token}` });

@@ -1,4 +1,5 @@
-import type { FastifySchemaCompiler } from 'fastify';
+import type { FastifySchemaCompiler, FastifyServerOptions } from 'fastify';
+import { serializerCompiler } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { ValidationError } from '@exlab/core/errors';
 import { zodIssues } from '@exlab/core/schemas';
@@ -33,3 +34,17 @@ export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema,
     return { error: validationErrorOf(result.error, PART_NAMES[httpPart ?? 'body'] ?? 'body') };
   };
 };
+
+type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
+
+/**
+ * Fastify's `schemaController.compilersFactory` for every app of the server: the routes' zod
+ * schemas validate and serialize (requirements C1). Given as the factories, Fastify never builds
+ * its default ajv and fast-json-stringify compilers (the programs do not even bundle them). Fastify
+ * types the factories with those compilers' types; it calls them with a route schema and uses what
+ * they return, as with `setValidatorCompiler`.
+ */
+export const ZOD_COMPILERS = {
+  buildValidator: () => zodValidatorCompiler,
+  buildSerializer: () => serializerCompiler,
+} as unknown as CompilersFactory;

@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
-import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { API_PREFIX, LIMITS, TRACE_ID_HEADER } from '@exlab/core/constants';
 import { ExLabError } from '@exlab/core/errors';
-import { zodValidatorCompiler } from './body.js';
+import { ZOD_COMPILERS } from './body.js';
 import { registerDocsRoutes } from './docs.js';
 import { installErrorHandling, replyToClientError, replyToFrameworkError } from './error-handler.js';
 import { checkSetupGate } from './gate.js';
@@ -35,14 +35,6 @@ export const OPENAPI_PATH = `${API_PREFIX}/openapi.json`;
 /** The swagger-ui route prefix (assets served locally). */
 export const DOCS_PATH = `${API_PREFIX}/docs`;
 
-type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
-// Fastify types the factories with ajv's and fast-json-stringify's compiler types; it calls them
-// with a route schema and uses what they return, as with `setValidatorCompiler`.
-const ZOD_COMPILERS = {
-  buildValidator: () => zodValidatorCompiler,
-  buildSerializer: () => serializerCompiler,
-} as unknown as CompilersFactory;
-
 /** Whether Node handed this request over as an upgrade (`IncomingMessage.upgrade`, untyped in @types/node). */
 function isUpgrade(request: FastifyRequest): boolean {
   return (request.raw as IncomingMessage & { upgrade?: boolean }).upgrade === true;
@@ -69,9 +61,6 @@ export async function buildServer(context: ServerContext): Promise<FastifyInstan
     return503OnClosing: true,
     frameworkErrors: replyToFrameworkError,
     clientErrorHandler: replyToClientError,
-    // The routes' zod schemas validate and serialize (requirements C1). Given as the compilers'
-    // factories, Fastify never builds its default ajv and fast-json-stringify compilers, which
-    // it would otherwise load at every start only to have them replaced.
     schemaController: { compilersFactory: ZOD_COMPILERS },
   });
   app.decorateRequest('traceId', '');

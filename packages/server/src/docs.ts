@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { OpenAPIV3 } from 'openapi-types';
+import { ZOD_COMPILERS } from './body.js';
 
 // Request headers the docs pages may use (conditional and range requests of the static assets).
 const FORWARDED_REQUEST_HEADERS = ['accept', 'accept-encoding', 'if-none-match', 'if-modified-since', 'range'];
@@ -24,7 +25,7 @@ const FORWARDED_RESPONSE_HEADERS = [
  */
 async function buildDocsApp(prefix: string, document: OpenAPIV3.Document): Promise<FastifyInstance> {
   const { default: swaggerUi } = await import('@fastify/swagger-ui');
-  const docs = Fastify({ logger: false });
+  const docs = Fastify({ logger: false, schemaController: { compilersFactory: ZOD_COMPILERS } });
   await docs.register(swagger, { mode: 'static', specification: { document } });
   await docs.register(swaggerUi, { routePrefix: prefix });
   await docs.ready();

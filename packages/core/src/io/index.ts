@@ -4,3 +4,4 @@ export { readJsonFile, parseWithSchema } from './read.js';
 export { readYamlFile } from './read-yaml.js';
 export { withFileLock, type FileLockOptions } from './lock.js';
 export { allSettledOrThrow } from './settle.js';
+export { compareCodeUnits } from './order.js';

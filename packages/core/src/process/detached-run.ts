@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { DETACHED_RUNS, ENV, FILE_NAMES } from '../constants/index.js';
 import { ExLabError } from '../errors/index.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { compareCodeUnits } from '../io/order.js';
 import type { RunStatus } from '../schemas/run-status.js';
 import { formatUtcTimestamp, parseUtcTimestamp } from '../schemas/timestamp.js';
 import { runStatusSchemas } from './file-schemas.js';
@@ -276,7 +277,7 @@ export async function listRunDirs(runsDir: string, slug?: string): Promise<strin
   for (const name of slugs.sort()) {
     const entries = await readdir(join(runsDir, name), { withFileTypes: true }).catch(() => []);
     const runs = entries.filter((e) => e.isDirectory()).map((e) => e.name);
-    runs.sort((a, b) => runStamp(a).localeCompare(runStamp(b)) || a.localeCompare(b));
+    runs.sort((a, b) => compareCodeUnits(runStamp(a), runStamp(b)) || compareCodeUnits(a, b));
     for (const run of runs) dirs.push(join(runsDir, name, run));
   }
   return dirs;

@@ -4,6 +4,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { FILE_NAMES } from '../constants/index.js';
+import { compareCodeUnits } from '../io/order.js';
 import { settleBounded, valuesOrFirstError } from '../template/bounded-map.js';
 
 /** SHA-256 digests (lowercase hex) by path relative to the pushed folder, POSIX separators. */
@@ -92,7 +93,7 @@ export async function localManifest(root: string, skip: readonly string[] = [], 
 /** `checksums.sha256` text: sorted `<hex>  <path>` lines, each ending in a newline (§7.1.4 step 4). */
 export function formatChecksums(manifest: HashManifest): string {
   return [...manifest]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => compareCodeUnits(a, b))
     .map(([path, digest]) => `${digest}  ${path}\n`)
     .join('');
 }

@@ -1,15 +1,11 @@
+import { compareCodeUnits } from '../io/order.js';
 import type { Finding } from '../schemas/index.js';
-
-// Plain code-unit comparison: localeCompare depends on the host's ICU data and locale (H13).
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 function compareToken(a: string | null, b: string | null): number {
   if (a === b) return 0;
   if (a === null) return -1;
   if (b === null) return 1;
-  return compareText(a, b);
+  return compareCodeUnits(a, b);
 }
 
 /**
@@ -20,12 +16,12 @@ function compareToken(a: string | null, b: string | null): number {
 export function compareFindings(a: Finding, b: Finding): number {
   return (
     (a.tier === b.tier ? 0 : a.tier === 'hard' ? -1 : 1) ||
-    compareText(a.run_path, b.run_path) ||
-    compareText(a.rule, b.rule) ||
-    compareText(a.offending_path, b.offending_path) ||
-    compareText(a.offending_kind, b.offending_kind) ||
+    compareCodeUnits(a.run_path, b.run_path) ||
+    compareCodeUnits(a.rule, b.rule) ||
+    compareCodeUnits(a.offending_path, b.offending_path) ||
+    compareCodeUnits(a.offending_kind, b.offending_kind) ||
     compareToken(a.matched_token, b.matched_token) ||
-    compareText(a.rule_detail, b.rule_detail) ||
+    compareCodeUnits(a.rule_detail, b.rule_detail) ||
     Number(a.synced_under_prior_policy) - Number(b.synced_under_prior_policy) ||
     Number(a.override_active) - Number(b.override_active)
   );

@@ -1,4 +1,3 @@
-import lockfile from 'proper-lockfile';
 import { TIMINGS } from '../constants/index.js';
 import { ExLabError } from '../errors/index.js';
 
@@ -23,6 +22,9 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T>, option
   const deadline = Date.now() + timeoutMs;
   let release: (() => Promise<void>) | undefined;
   let delay = 5;
+  // Loaded on the first lock, not with the module: the tray's start takes no file lock, and
+  // proper-lockfile brings graceful-fs, which patches fs when it loads.
+  const { default: lockfile } = await import('proper-lockfile');
   for (;;) {
     try {
       release = await lockfile.lock(path, {

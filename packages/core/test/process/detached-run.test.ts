@@ -70,21 +70,16 @@ async function waitForText(path: string, text: string): Promise<void> {
   }
 }
 
-/** A run dir whose status.json says running, for a process that has exited. */
-async function writeDeadRun(runId: string): Promise<string> {
-  const dead = join(runsDir, 'job', runId);
-  await mkdir(dead, { recursive: true });
-  const gone = spawnSleeper();
-  const gonePid = pidOf(gone);
-  const goneToken = await readProcessStartToken(gonePid);
-  gone.kill('SIGKILL');
-  await new Promise((resolve) => gone.once('exit', resolve));
-  const deadStatus: RunStatus = {
+/** Writes `<runs>/job/<runId>/status.json` saying the run is running as `pid` with start token `pidStart`. */
+async function writeRunningStatus(runId: string, pid: number, pidStart: string | null): Promise<string> {
+  const runDir = join(runsDir, 'job', runId);
+  await mkdir(runDir, { recursive: true });
+  const status: RunStatus = {
     run_id: runId,
     slug: 'job',
     state: 'running',
-    pid: gonePid,
-    pid_start: goneToken,
+    pid,
+    pid_start: pidStart,
     cmd: ['sleep', '60'],
     description: '',
     launch_time: '2026-01-01T00:00:00Z',
@@ -93,8 +88,18 @@ async function writeDeadRun(runId: string): Promise<string> {
     max_runtime_seconds: null,
     env_update_keys: [],
   };
-  await writeFile(join(dead, 'status.json'), JSON.stringify(deadStatus));
-  return dead;
+  await writeFile(join(runDir, 'status.json'), JSON.stringify(status));
+  return runDir;
+}
+
+/** A run dir whose status.json says running, for a process that has exited. */
+async function writeDeadRun(runId: string): Promise<string> {
+  const gone = spawnSleeper();
+  const gonePid = pidOf(gone);
+  const goneToken = await readProcessStartToken(gonePid);
+  gone.kill('SIGKILL');
+  await new Promise((resolve) => gone.once('exit', resolve));
+  return writeRunningStatus(runId, gonePid, goneToken);
 }
 
 describe('launchDetached', () => {
@@ -192,23 +197,7 @@ describe('killRun and countLiveRuns', () => {
     const unrelated = spawnSleeper();
     const pid = pidOf(unrelated);
     const token = await readProcessStartToken(pid);
-    const runDir = join(runsDir, 'job', 'job-20260101T000000-abcd');
-    await mkdir(runDir, { recursive: true });
-    const status: RunStatus = {
-      run_id: 'job-20260101T000000-abcd',
-      slug: 'job',
-      state: 'running',
-      pid,
-      pid_start: `${token}-of-another-process`,
-      cmd: ['sleep', '60'],
-      description: '',
-      launch_time: '2026-01-01T00:00:00Z',
-      observed_end_time: null,
-      ttl_seconds: 86_400,
-      max_runtime_seconds: null,
-      env_update_keys: [],
-    };
-    await writeFile(join(runDir, 'status.json'), JSON.stringify(status));
+    const runDir = await writeRunningStatus('job-20260101T000000-abcd', pid, `${token}-of-another-process`);
     expect(await killRun(runDir, { graceMs: 100 })).toBe('not_running');
     expect(await isProcessAlive(pid, token)).toBe(true);
     expect((await readRunStatus(runDir))?.state).toBe('died');
